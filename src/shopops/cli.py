@@ -1,0 +1,112 @@
+"""The `shopops` command."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from shopops.config import Settings, get_settings
+from shopops.db import make_engine, session_scope
+
+app = typer.Typer(help="shopops: run the store, see it, act on the numbers.", no_args_is_help=True)
+db_app = typer.Typer(help="The store database.", no_args_is_help=True)
+keys_app = typer.Typer(help="API keys.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(keys_app, name="keys")
+console = Console()
+err = Console(stderr=True)
+
+
+def _fail(message: str, code: int = 2) -> typer.Exit:
+    err.print(f"[bold red]error:[/] {message}")
+    return typer.Exit(code)
+
+
+def _prepare(settings: Settings) -> None:
+    """Create the data directory and bring the schema up to date."""
+    from shopops.migrate import upgrade
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(settings.resolved_database_url)
+    try:
+        upgrade(engine)
+    finally:
+        engine.dispose()
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply Alembic migrations up to the newest schema."""
+    settings = get_settings()
+    _prepare(settings)
+    console.print(f"[green]schema up to date[/] ({settings.resolved_database_url.split('@')[-1]})")
+
+
+@keys_app.command("create")
+def keys_create(
+    role: Annotated[str, typer.Option(help="admin | operator | analyst | agent | storefront")],
+    name: Annotated[str, typer.Option(help="A label to tell keys apart")] = "",
+    customer: Annotated[int | None, typer.Option(help="Customer id (storefront keys)")] = None,
+) -> None:
+    """Create an API key and print it once."""
+    from shopops.accounts.service import create_api_key
+    from shopops.errors import ShopOpsError
+
+    settings = get_settings()
+    _prepare(settings)
+    engine = make_engine(settings.resolved_database_url)
+    try:
+        with session_scope(engine) as session:
+            row, plain = create_api_key(session, role=role, name=name, customer_id=customer)
+            key_id = row.id
+    except ShopOpsError as exc:
+        raise _fail(exc.message) from None
+    console.print(f"API key #{key_id} ({role}) — shown once, keep it safe:")
+    console.print(plain, markup=False, highlight=False)
+
+
+@keys_app.command("list")
+def keys_list() -> None:
+    """List API keys (never the secrets)."""
+    from shopops.accounts.service import list_api_keys
+
+    settings = get_settings()
+    _prepare(settings)
+    engine = make_engine(settings.resolved_database_url)
+    table = Table("id", "prefix", "role", "name", "customer", "revoked")
+    with session_scope(engine, readonly=True) as session:
+        for k in list_api_keys(session):
+            table.add_row(
+                str(k.id),
+                k.prefix,
+                k.role,
+                k.name,
+                str(k.customer_id or ""),
+                "yes" if k.revoked_at else "",
+            )
+    console.print(table)
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Bind address")] = None,
+    port: Annotated[int | None, typer.Option(help="Port")] = None,
+) -> None:
+    """Upgrade the schema and serve the API on http://127.0.0.1:8000."""
+    import uvicorn
+
+    from shopops.api.app import create_app
+
+    settings = get_settings()
+    _prepare(settings)
+    application = create_app(settings)
+    h, p = host or settings.host, port or settings.port
+    console.print(f"shopops API on [bold]http://{h}:{p}[/]  (docs: http://{h}:{p}/docs)")
+    uvicorn.run(application, host=h, port=p, log_level="warning")
+
+
+def main() -> None:
+    app()

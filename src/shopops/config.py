@@ -1,0 +1,53 @@
+"""Settings: environment variables with the SHOPOPS_ prefix, one data directory."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Everything configurable; read from `SHOPOPS_*` environment variables."""
+
+    model_config = SettingsConfigDict(env_prefix="SHOPOPS_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Path("./shopops-data")
+    database_url: str | None = None
+    timezone: str = "Asia/Shanghai"
+    currency: str = "CNY"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    # Unpaid orders cancel themselves after this many minutes and release their stock.
+    unpaid_order_timeout_minutes: int = Field(default=30, ge=1)
+    # How long a cart's stock reservation lives before it may be reclaimed.
+    reservation_minutes: int = Field(default=30, ge=1)
+    # Largest quantity of one SKU on one order line; guards against absurd input.
+    max_line_quantity: int = Field(default=999, ge=1)
+    max_cart_lines: int = Field(default=100, ge=1)
+    # Free shipping when the discounted item subtotal reaches this (fen); 0 disables.
+    free_shipping_threshold: int = Field(default=9900, ge=0)
+    base_shipping_fee: int = Field(default=1000, ge=0)
+    # 7-day no-reason return window (7天无理由), in days from delivery.
+    return_window_days: int = Field(default=7, ge=0)
+    # Simulated payment gateway: success rate and latency per channel.
+    gateway_success_rate: dict[str, float] = {"wechat_pay": 0.92, "alipay": 0.93, "unionpay": 0.88}
+    gateway_latency_ms: dict[str, int] = {"wechat_pay": 0, "alipay": 0, "unionpay": 0}
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'shop.db').resolve()}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.resolved_database_url.startswith("sqlite")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings (tests build their own `Settings`)."""
+    return Settings()

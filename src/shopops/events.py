@@ -1,0 +1,67 @@
+"""Domain events and the outbox.
+
+Every state change that matters writes an `OutboxEvent` row in the same transaction as the
+change, so the warehouse loader sees exactly what was committed: no event without its change,
+no change without its event. Names are `<domain>.<past_verb>` (`order.paid`). Consumers are
+idempotent by `id` (a UUID), so a replay doubles nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Index, Integer, String, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from shopops.db import Base, UTCDateTime, now
+
+
+class OutboxEvent(Base):
+    __tablename__ = "outbox_event"
+
+    # Sequence gives consumers a cheap, total order to resume from.
+    seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    id: Mapped[str] = mapped_column(String(36), unique=True)
+    name: Mapped[str] = mapped_column(String(64), index=True)
+    occurred_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    aggregate_type: Mapped[str] = mapped_column(String(32))
+    aggregate_id: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+    __table_args__ = (Index("ix_outbox_event_aggregate", "aggregate_type", "aggregate_id"),)
+
+
+def emit(
+    session: Session,
+    name: str,
+    *,
+    aggregate_type: str,
+    aggregate_id: int | str,
+    payload: dict[str, Any],
+    occurred_at: dt.datetime | None = None,
+) -> OutboxEvent:
+    """Record a domain event in the current transaction."""
+    if "." not in name:
+        raise ValueError(f"event names are '<domain>.<past_verb>': {name!r}")
+    event = OutboxEvent(
+        id=str(uuid.uuid4()),
+        name=name,
+        occurred_at=occurred_at or now(session),
+        aggregate_type=aggregate_type,
+        aggregate_id=str(aggregate_id),
+        payload=payload,
+    )
+    session.add(event)
+    return event
+
+
+def read_events(
+    session: Session, *, after_seq: int = 0, limit: int = 1000, name: str | None = None
+) -> list[OutboxEvent]:
+    """Events in commit order after `after_seq`, for loaders that resume where they stopped."""
+    stmt = select(OutboxEvent).where(OutboxEvent.seq > after_seq)
+    if name:
+        stmt = stmt.where(OutboxEvent.name == name)
+    return list(session.scalars(stmt.order_by(OutboxEvent.seq).limit(limit)))

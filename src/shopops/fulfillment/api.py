@@ -1,0 +1,5 @@
+"""Routes of the fulfillment domain."""
+
+from fastapi import APIRouter
+
+router = APIRouter(tags=["fulfillment"])

@@ -32,6 +32,12 @@ class Settings(BaseSettings):
     base_shipping_fee: int = Field(default=1000, ge=0)
     # 7-day no-reason return window (7天无理由), in days from delivery.
     return_window_days: int = Field(default=7, ge=0)
+    # Returns for a quality problem (not no-reason) are accepted this long after delivery.
+    quality_return_window_days: int = Field(default=15, ge=0)
+    # Delivered orders complete themselves (确认收货) after this many days.
+    auto_complete_days: int = Field(default=10, ge=1)
+    # Shared secret of the simulated payment gateway's signed callbacks.
+    gateway_secret: str = "shopops-dev-gateway-secret"
     # Simulated payment gateway: success rate and latency per channel.
     gateway_success_rate: dict[str, float] = {"wechat_pay": 0.92, "alipay": 0.93, "unionpay": 0.88}
     gateway_latency_ms: dict[str, int] = {"wechat_pay": 0, "alipay": 0, "unionpay": 0}

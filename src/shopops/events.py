@@ -65,3 +65,18 @@ def read_events(
     if name:
         stmt = stmt.where(OutboxEvent.name == name)
     return list(session.scalars(stmt.order_by(OutboxEvent.seq).limit(limit)))
+
+
+def events_for(
+    session: Session, *, aggregate_type: str, aggregate_id: int | str
+) -> list[OutboxEvent]:
+    """One aggregate's events in order: the timeline of an order, a shipment, a return."""
+    stmt = (
+        select(OutboxEvent)
+        .where(
+            OutboxEvent.aggregate_type == aggregate_type,
+            OutboxEvent.aggregate_id == str(aggregate_id),
+        )
+        .order_by(OutboxEvent.seq)
+    )
+    return list(session.scalars(stmt))

@@ -91,6 +91,34 @@ def keys_list() -> None:
 
 
 @app.command()
+def verify() -> None:
+    """Check the store's invariants (stock ledger, reservations, order and payment sums)."""
+    from shopops.verify import run_checks
+
+    settings = get_settings()
+    _prepare(settings)
+    engine = make_engine(settings.resolved_database_url)
+    try:
+        results = run_checks(engine)
+    finally:
+        engine.dispose()
+    table = Table("check", "result", "what it means", title="shopops verify")
+    for r in results:
+        table.add_row(
+            r.check.name,
+            "[green]ok[/]" if r.ok else f"[red]{r.violations} broken[/]",
+            r.check.description,
+        )
+    console.print(table)
+    broken = [r for r in results if not r.ok]
+    for r in broken:
+        console.print(f"[red]{r.check.name}[/] examples:", r.examples)
+    if broken:
+        raise typer.Exit(1)
+    console.print("[green]all invariants hold[/]")
+
+
+@app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Bind address")] = None,
     port: Annotated[int | None, typer.Option(help="Port")] = None,

@@ -31,3 +31,29 @@ def current_revision(engine: Engine) -> str | None:
 
     with engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
+
+
+def autogenerate(message: str) -> None:
+    """Write a new revision from the difference between the models and `head`."""
+    import tempfile
+
+    from shopops.db import make_engine
+
+    with tempfile.TemporaryDirectory() as tmp:
+        engine = make_engine(f"sqlite:///{tmp}/autogen.db")
+        upgrade(engine)
+        cfg = alembic_config(engine.url.render_as_string(hide_password=False))
+        with engine.connect() as conn:
+            cfg.attributes["connection"] = conn
+            command.revision(cfg, message=message, autogenerate=True)
+        engine.dispose()
+
+
+if __name__ == "__main__":
+    import argparse
+
+    parser = argparse.ArgumentParser(description="shopops migrations")
+    parser.add_argument("action", choices=["revision"])
+    parser.add_argument("-m", "--message", required=True)
+    args = parser.parse_args()
+    autogenerate(args.message)

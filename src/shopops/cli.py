@@ -45,6 +45,40 @@ def db_upgrade() -> None:
     console.print(f"[green]schema up to date[/] ({settings.resolved_database_url.split('@')[-1]})")
 
 
+@db_app.command("backup")
+def db_backup(
+    out: Annotated[
+        str | None, typer.Option(help="Target file (default: data dir/backups/)")
+    ] = None,
+) -> None:
+    """Copy the store while it runs: SQLite's online backup, or pg_dump for PostgreSQL."""
+    import datetime as dt
+    import shutil
+    import sqlite3
+    import subprocess
+    from pathlib import Path
+
+    settings = get_settings()
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")
+    backups = settings.data_dir / "backups"
+    if settings.is_sqlite:
+        source = settings.data_dir / "shop.db"
+        if not source.exists():
+            raise _fail(f"no store at {source}; run `shopops db upgrade` first")
+        target = Path(out) if out else backups / f"shop-{stamp}.db"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with sqlite3.connect(source) as src, sqlite3.connect(target) as dst:
+            src.backup(dst)  # consistent snapshot, even with writers running
+    else:
+        if shutil.which("pg_dump") is None:
+            raise _fail("pg_dump is not installed (apt-get install postgresql-client)")
+        target = Path(out) if out else backups / f"shop-{stamp}.dump"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        url = settings.resolved_database_url.replace("postgresql+psycopg://", "postgresql://")
+        subprocess.run(["pg_dump", "-Fc", "-f", str(target), url], check=True)
+    console.print(f"[green]backup written[/] {target}")
+
+
 @keys_app.command("create")
 def keys_create(
     role: Annotated[str, typer.Option(help="admin | operator | analyst | agent | storefront")],
@@ -124,8 +158,6 @@ def serve(
     port: Annotated[int | None, typer.Option(help="Port")] = None,
 ) -> None:
     """Upgrade the schema and serve the API on http://127.0.0.1:8000."""
-    import uvicorn
-
     from shopops.api.app import create_app
 
     settings = get_settings()
@@ -133,7 +165,21 @@ def serve(
     application = create_app(settings)
     h, p = host or settings.host, port or settings.port
     console.print(f"shopops API on [bold]http://{h}:{p}[/]  (docs: http://{h}:{p}/docs)")
-    uvicorn.run(application, host=h, port=p, log_level="warning")
+    _run_server(application, settings, h, p)
+
+
+def _run_server(application: object, settings: Settings, host: str, port: int) -> None:
+    """Serve with the background jobs running beside the API."""
+    import uvicorn
+
+    from shopops.jobs import Scheduler
+
+    scheduler = Scheduler(application.state.engine, settings)  # type: ignore[attr-defined]
+    scheduler.start()
+    try:
+        uvicorn.run(application, host=host, port=port, log_level="warning")  # type: ignore[arg-type]
+    finally:
+        scheduler.stop()
 
 
 def main() -> None:

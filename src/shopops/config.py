@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     quality_return_window_days: int = Field(default=15, ge=0)
     # Delivered orders complete themselves (确认收货) after this many days.
     auto_complete_days: int = Field(default=10, ge=1)
+    # Requests a minute per caller (API key or client address); 0 turns the limit off.
+    rate_limit_per_minute: int = Field(default=60_000, ge=0)
+    rate_limit_burst: int = Field(default=2_000, ge=1)
     # Shared secret of the simulated payment gateway's signed callbacks.
     gateway_secret: str = "shopops-dev-gateway-secret"
     # Simulated payment gateway: success rate and latency per channel.

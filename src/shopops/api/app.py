@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 
 from shopops import __version__
 from shopops.api.errors import install_error_handlers
+from shopops.api.ratelimit import RateLimitMiddleware, TokenBuckets
 from shopops.api.telemetry import Telemetry, TelemetryMiddleware
 from shopops.api.telemetry import router as telemetry_router
 from shopops.config import Settings, get_settings
@@ -39,6 +40,9 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.state.settings = settings
     app.state.engine = engine or make_engine(settings.resolved_database_url)
     app.state.telemetry = Telemetry()
+    if settings.rate_limit_per_minute:
+        buckets = TokenBuckets(settings.rate_limit_per_minute, settings.rate_limit_burst)
+        app.add_middleware(RateLimitMiddleware, buckets=buckets)
     app.add_middleware(TelemetryMiddleware, telemetry=app.state.telemetry)
     install_error_handlers(app)
     app.include_router(telemetry_router)

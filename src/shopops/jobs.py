@@ -1,0 +1,84 @@
+"""Background jobs that keep the store honest while `serve` runs.
+
+Each job is one unit of work, idempotent and safe to rerun: cancelling unpaid orders past their
+deadline (releasing their stock) and completing delivered orders after the confirmation period.
+The scheduler is a daemon thread; the operations issue replaces it with a full scheduler.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from shopops.config import Settings
+from shopops.db import session_scope
+
+log = logging.getLogger("shopops.jobs")
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str
+    every_seconds: float
+    run: Callable[[Session, Settings], int]
+
+
+def _expire_unpaid(session: Session, settings: Settings) -> int:
+    from shopops.orders.service import expire_unpaid_orders
+
+    return expire_unpaid_orders(session, limit=500)
+
+
+def _complete_delivered(session: Session, settings: Settings) -> int:
+    from shopops.orders.service import complete_delivered_orders
+
+    return complete_delivered_orders(session, days=settings.auto_complete_days, limit=500)
+
+
+DEFAULT_JOBS = (
+    Job("expire_unpaid_orders", 30, _expire_unpaid),
+    Job("complete_delivered_orders", 600, _complete_delivered),
+)
+
+
+def run_job_once(engine: Engine, settings: Settings, job: Job) -> int:
+    with session_scope(engine) as session:
+        return job.run(session, settings)
+
+
+class Scheduler:
+    """Runs each job every `every_seconds` on a daemon thread until `stop()`."""
+
+    def __init__(self, engine: Engine, settings: Settings, jobs: tuple[Job, ...] = DEFAULT_JOBS):
+        self.engine, self.settings, self.jobs = engine, settings, jobs
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="shopops-jobs", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def _loop(self) -> None:
+        due = dict.fromkeys((j.name for j in self.jobs), 0.0)
+        elapsed = 0.0
+        while not self._stop.is_set():
+            for job in self.jobs:
+                if elapsed >= due[job.name]:
+                    due[job.name] = elapsed + job.every_seconds
+                    try:
+                        done = run_job_once(self.engine, self.settings, job)
+                        if done:
+                            log.info("%s: %d", job.name, done)
+                    except Exception:
+                        # A failing job must not stop the others; it is retried next round.
+                        log.exception("job %s failed", job.name)
+            self._stop.wait(1.0)
+            elapsed += 1.0

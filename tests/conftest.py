@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, create_engine, make_url, text
 from sqlalchemy.orm import Session
 
 import shopops.models  # noqa: F401  (registers every table)
@@ -21,12 +21,28 @@ PG_URL = os.environ.get("SHOPOPS_TEST_DATABASE_URL")
 BACKENDS = ["sqlite", "postgresql"]
 
 
+def _worker_database(url: str) -> str:
+    """Each pytest-xdist worker gets its own database, so truncations never cross."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return url
+    base = make_url(url)
+    name = f"{base.database}_{worker}"
+    admin_url = base.set(drivername="postgresql+psycopg", database="postgres")
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        if not conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}):
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
 @pytest.fixture(scope="session")
 def _pg_engine() -> Iterator[Engine | None]:
     if not PG_URL:
         yield None
         return
-    engine = make_engine(PG_URL)
+    engine = make_engine(_worker_database(PG_URL))
     with engine.begin() as conn:
         conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
     Base.metadata.create_all(engine)

@@ -127,12 +127,15 @@ CHECKS: tuple[Check, ...] = (
     ),
     Check(
         "paid_amount",
-        "order paid amount = its successful payments",
+        "order paid amount = its successful payments (less those reversed at once)",
         """
         SELECT o.id, o.number, o.paid_amount, COALESCE(p.total, 0) AS payments
         FROM sales_order o LEFT JOIN (
             SELECT order_id, SUM(amount) AS total FROM payment
-            WHERE status = 'succeeded' GROUP BY order_id
+            WHERE status = 'succeeded' AND NOT EXISTS (
+                SELECT 1 FROM refund r WHERE r.payment_id = payment.id AND r.kind = 'reversal'
+            )
+            GROUP BY order_id
         ) p ON p.order_id = o.id
         WHERE o.paid_amount <> COALESCE(p.total, 0)
         """,
@@ -144,9 +147,18 @@ CHECKS: tuple[Check, ...] = (
         SELECT o.id, o.number, o.paid_amount, o.refunded_amount, COALESCE(r.total, 0) AS refunds
         FROM sales_order o LEFT JOIN (
             SELECT order_id, SUM(amount) AS total FROM refund
-            WHERE status = 'succeeded' GROUP BY order_id
+            WHERE status = 'succeeded' AND kind = 'order' GROUP BY order_id
         ) r ON r.order_id = o.id
         WHERE o.refunded_amount <> COALESCE(r.total, 0) OR o.refunded_amount > o.paid_amount
+        """,
+    ),
+    Check(
+        "reversals_return_the_payment",
+        "a payment the order could not take (late or duplicate) is returned in full",
+        """
+        SELECT r.id, r.payment_id, r.amount, p.amount AS paid FROM refund r
+        JOIN payment p ON p.id = r.payment_id
+        WHERE r.kind = 'reversal' AND (r.amount <> p.amount OR r.status <> 'succeeded')
         """,
     ),
     Check(
@@ -157,7 +169,7 @@ CHECKS: tuple[Check, ...] = (
         FROM refund r LEFT JOIN (
             SELECT refund_id, SUM(amount) AS total FROM refund_line GROUP BY refund_id
         ) l ON l.refund_id = r.id
-        WHERE r.amount <> COALESCE(l.total, 0)
+        WHERE r.kind = 'order' AND r.amount <> COALESCE(l.total, 0)
         """,
     ),
     Check(

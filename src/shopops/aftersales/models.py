@@ -3,27 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-from enum import StrEnum
 
 from sqlalchemy import CheckConstraint, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from shopops.aftersales.rules import ReturnKind, ReturnStatus
 from shopops.db import Base, UTCDateTime, utcnow
 
-
-class ReturnKind(StrEnum):
-    RETURN = "return"
-    EXCHANGE = "exchange"
-
-
-class ReturnStatus(StrEnum):
-    REQUESTED = "requested"
-    APPROVED = "approved"
-    REJECTED = "rejected"
-    IN_TRANSIT = "in_transit"
-    RECEIVED = "received"
-    REFUNDED = "refunded"
-    EXCHANGED = "exchanged"
+__all__ = ["ReturnKind", "ReturnLine", "ReturnRequest", "ReturnStatus"]
 
 
 class ReturnRequest(Base):

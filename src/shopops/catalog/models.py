@@ -3,36 +3,23 @@
 from __future__ import annotations
 
 import datetime as dt
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from shopops.catalog.rules import ListingStatus, ProductRole, ProductTier
 from shopops.db import Base, UTCDateTime, utcnow
 
-
-class ProductRole(StrEnum):
-    """Where a product stands in the range (引流款 / 爆款 / 长尾)."""
-
-    TRAFFIC_DRIVER = "traffic_driver"
-    HIT = "hit"
-    LONG_TAIL = "long_tail"
-
-
-class ProductTier(StrEnum):
-    """基础 / 时尚 / 收藏 tiers of the seed's range plan."""
-
-    BASIC = "basic"
-    TREND = "trend"
-    COLLECTOR = "collector"
-
-
-class ListingStatus(StrEnum):
-    DRAFT = "draft"
-    IN_REVIEW = "in_review"
-    LISTED = "listed"
-    DELISTED = "delisted"
+__all__ = [
+    "Brand",
+    "Category",
+    "ListingStatus",
+    "Product",
+    "ProductRole",
+    "ProductTier",
+    "Sku",
+]
 
 
 class Category(Base):
@@ -69,6 +56,9 @@ class Product(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     skus: Mapped[list[Sku]] = relationship(back_populates="product", order_by="Sku.id")
+
+    # The storefront's default list: listed products, newest first.
+    __table_args__ = (Index("ix_product_status_created", "status", "created_at"),)
 
 
 class Sku(Base):

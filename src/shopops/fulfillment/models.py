@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shopops.db import Base, UTCDateTime, utcnow
@@ -33,6 +33,10 @@ class Carrier(Base):
     name: Mapped[str] = mapped_column(String(50))
     active: Mapped[bool] = mapped_column(default=True)
 
+    rates: Mapped[list[CarrierRate]] = relationship(
+        back_populates="carrier", order_by="CarrierRate.region"
+    )
+
 
 class CarrierRate(Base):
     """Fee and transit time of a carrier to a destination province ("*" = anywhere else)."""
@@ -46,7 +50,14 @@ class CarrierRate(Base):
     extra_kg_fee: Mapped[int] = mapped_column(Integer)
     transit_hours: Mapped[int] = mapped_column(Integer)
 
-    __table_args__ = (UniqueConstraint("carrier_id", "region"),)
+    carrier: Mapped[Carrier] = relationship(back_populates="rates")
+
+    __table_args__ = (
+        UniqueConstraint("carrier_id", "region"),
+        CheckConstraint("first_kg_fee >= 0", name="first_kg_fee_not_negative"),
+        CheckConstraint("extra_kg_fee >= 0", name="extra_kg_fee_not_negative"),
+        CheckConstraint("transit_hours > 0", name="transit_hours_positive"),
+    )
 
 
 class Shipment(Base):
@@ -58,15 +69,27 @@ class Shipment(Base):
     warehouse_id: Mapped[int | None] = mapped_column(ForeignKey("warehouse.id"))
     direction: Mapped[str] = mapped_column(String(10), default=ShipmentDirection.FORWARD)
     tracking_number: Mapped[str] = mapped_column(String(40), unique=True)
-    status: Mapped[str] = mapped_column(String(20), default=ShipmentStatus.CREATED)
+    status: Mapped[str] = mapped_column(String(20), default=ShipmentStatus.CREATED, index=True)
+    # Destination province as the rate table names it (上海, 新疆…); "" when unknown.
+    region: Mapped[str] = mapped_column(String(50), default="")
     fee: Mapped[int] = mapped_column(Integer, default=0)
     weight_grams: Mapped[int] = mapped_column(Integer, default=0)
     promised_hours: Mapped[int] = mapped_column(Integer, default=0)
-    shipped_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Kept on the row so the scorecard counts exceptions without reading every event.
+    exception_count: Mapped[int] = mapped_column(Integer, default=0)
+    shipped_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
     delivered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
+    # A small table: joined on every load so reads never fetch carriers one by one.
+    carrier: Mapped[Carrier] = relationship(lazy="joined", innerjoin=True)
     events: Mapped[list[TrackingEvent]] = relationship(
-        back_populates="shipment", order_by="TrackingEvent.occurred_at"
+        back_populates="shipment", order_by="(TrackingEvent.occurred_at, TrackingEvent.id)"
+    )
+
+    __table_args__ = (
+        CheckConstraint("fee >= 0", name="fee_not_negative"),
+        CheckConstraint("weight_grams >= 0", name="weight_not_negative"),
+        CheckConstraint("promised_hours >= 0", name="promised_hours_not_negative"),
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from enum import StrEnum
 
-from sqlalchemy import Date, ForeignKey, Index, String
+from sqlalchemy import Date, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shopops.db import Base, UTCDateTime, utcnow
@@ -48,4 +48,14 @@ class Address(Base):
     postal_code: Mapped[str] = mapped_column(String(10), default="")
     is_default: Mapped[bool] = mapped_column(default=False)
 
-    __table_args__ = (Index("ix_address_customer", "customer_id", "is_default"),)
+    __table_args__ = (
+        Index("ix_address_customer", "customer_id", "is_default"),
+        # At most one default per customer, even when two requests change it at once.
+        Index(
+            "uq_address_one_default",
+            "customer_id",
+            unique=True,
+            sqlite_where=text("is_default"),
+            postgresql_where=text("is_default"),
+        ),
+    )

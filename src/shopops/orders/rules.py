@@ -7,6 +7,9 @@ status it interrupted. Anything not in `TRANSITIONS` is illegal and refused.
 
 from __future__ import annotations
 
+import hashlib
+import json
+from collections.abc import Iterable
 from enum import StrEnum
 
 
@@ -99,3 +102,38 @@ def next_status(
     if target is None:
         raise IllegalOrderTransition(current, act)
     return target
+
+
+def shipping_fee(discounted_subtotal: int, *, free_threshold: int, base_fee: int) -> int:
+    """The shipping fee: free once the discounted item subtotal reaches `free_threshold`
+    (a threshold of 0 turns free shipping off), else `base_fee`."""
+    if free_threshold > 0 and discounted_subtotal >= free_threshold:
+        return 0
+    return base_fee
+
+
+def merge_lines(lines: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+    """(sku_id, quantity) pairs with repeated SKUs added together, in first-seen order."""
+    merged: dict[int, int] = {}
+    for sku_id, quantity in lines:
+        merged[sku_id] = merged.get(sku_id, 0) + quantity
+    return list(merged.items())
+
+
+def request_fingerprint(
+    *,
+    address_id: int | None,
+    lines: Iterable[tuple[int, int]] | None,
+    channel: str,
+    note: str,
+) -> str:
+    """SHA-256 of an order request in a normal form: the same request always hashes the same
+    (line order and repeated SKUs do not matter), a different one differently."""
+    body = {
+        "address_id": address_id,
+        "channel": channel,
+        "note": note.strip(),
+        "lines": None if lines is None else sorted(merge_lines(lines)),
+    }
+    text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()

@@ -29,6 +29,13 @@ class RefundStatus(StrEnum):
     FAILED = "failed"
 
 
+class RefundKind(StrEnum):
+    # Money given back for (part of) what the order sold: lines and/or shipping.
+    ORDER = "order"
+    # A payment the order could not take (it was cancelled or already paid), returned whole.
+    REVERSAL = "reversal"
+
+
 class Payment(Base):
     """One payment attempt; completion rate per channel = succeeded / attempts."""
 
@@ -59,6 +66,7 @@ class Refund(Base):
     payment_id: Mapped[int] = mapped_column(ForeignKey("payment.id"))
     amount: Mapped[int] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(20), default=RefundStatus.PENDING)
+    kind: Mapped[str] = mapped_column(String(10), default=RefundKind.ORDER)
     reason: Mapped[str] = mapped_column(String(200), default="")
     return_id: Mapped[int | None] = mapped_column(Integer)
     gateway_refund_id: Mapped[str] = mapped_column(String(64), unique=True)

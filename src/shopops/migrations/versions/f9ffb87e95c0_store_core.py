@@ -1,8 +1,8 @@
 """store core
 
-Revision ID: 75a4c47168af
+Revision ID: f9ffb87e95c0
 Revises:
-Create Date: 2026-11-22 22:16:51.902409
+Create Date: 2026-11-23 00:36:45.066002
 """
 
 from collections.abc import Sequence
@@ -12,7 +12,7 @@ from alembic import op
 
 import shopops.db
 
-revision: str = "75a4c47168af"
+revision: str = "f9ffb87e95c0"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -127,6 +127,13 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("address", schema=None) as batch_op:
         batch_op.create_index("ix_address_customer", ["customer_id", "is_default"], unique=False)
+        batch_op.create_index(
+            "uq_address_one_default",
+            ["customer_id"],
+            unique=True,
+            sqlite_where=sa.text("is_default"),
+            postgresql_where=sa.text("is_default"),
+        )
 
     op.create_table(
         "api_key",
@@ -156,6 +163,15 @@ def upgrade() -> None:
         sa.Column("first_kg_fee", sa.Integer(), nullable=False),
         sa.Column("extra_kg_fee", sa.Integer(), nullable=False),
         sa.Column("transit_hours", sa.Integer(), nullable=False),
+        sa.CheckConstraint(
+            "extra_kg_fee >= 0", name=op.f("ck_carrier_rate_extra_kg_fee_not_negative")
+        ),
+        sa.CheckConstraint(
+            "first_kg_fee >= 0", name=op.f("ck_carrier_rate_first_kg_fee_not_negative")
+        ),
+        sa.CheckConstraint(
+            "transit_hours > 0", name=op.f("ck_carrier_rate_transit_hours_positive")
+        ),
         sa.ForeignKeyConstraint(
             ["carrier_id"], ["carrier.id"], name=op.f("fk_carrier_rate_carrier_id_carrier")
         ),
@@ -196,6 +212,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_product_brand_id"), ["brand_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_product_category_id"), ["category_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_product_status"), ["status"], unique=False)
+        batch_op.create_index("ix_product_status_created", ["status", "created_at"], unique=False)
 
     op.create_table(
         "sales_order",
@@ -301,11 +318,18 @@ def upgrade() -> None:
         sa.Column("direction", sa.String(length=10), nullable=False),
         sa.Column("tracking_number", sa.String(length=40), nullable=False),
         sa.Column("status", sa.String(length=20), nullable=False),
+        sa.Column("region", sa.String(length=50), nullable=False),
         sa.Column("fee", sa.Integer(), nullable=False),
         sa.Column("weight_grams", sa.Integer(), nullable=False),
         sa.Column("promised_hours", sa.Integer(), nullable=False),
+        sa.Column("exception_count", sa.Integer(), nullable=False),
         sa.Column("shipped_at", shopops.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("delivered_at", shopops.db.UTCDateTime(timezone=True), nullable=True),
+        sa.CheckConstraint("fee >= 0", name=op.f("ck_shipment_fee_not_negative")),
+        sa.CheckConstraint(
+            "promised_hours >= 0", name=op.f("ck_shipment_promised_hours_not_negative")
+        ),
+        sa.CheckConstraint("weight_grams >= 0", name=op.f("ck_shipment_weight_not_negative")),
         sa.ForeignKeyConstraint(
             ["carrier_id"], ["carrier.id"], name=op.f("fk_shipment_carrier_id_carrier")
         ),
@@ -320,6 +344,8 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("shipment", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_shipment_order_id"), ["order_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_shipment_shipped_at"), ["shipped_at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_shipment_status"), ["status"], unique=False)
 
     op.create_table(
         "sku",
@@ -399,6 +425,7 @@ def upgrade() -> None:
         sa.Column("payment_id", sa.Integer(), nullable=False),
         sa.Column("amount", sa.Integer(), nullable=False),
         sa.Column("status", sa.String(length=20), nullable=False),
+        sa.Column("kind", sa.String(length=10), nullable=False),
         sa.Column("reason", sa.String(length=200), nullable=False),
         sa.Column("return_id", sa.Integer(), nullable=True),
         sa.Column("gateway_refund_id", sa.String(length=64), nullable=False),
@@ -643,6 +670,8 @@ def downgrade() -> None:
 
     op.drop_table("sku")
     with op.batch_alter_table("shipment", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_shipment_status"))
+        batch_op.drop_index(batch_op.f("ix_shipment_shipped_at"))
         batch_op.drop_index(batch_op.f("ix_shipment_order_id"))
 
     op.drop_table("shipment")
@@ -664,6 +693,7 @@ def downgrade() -> None:
 
     op.drop_table("sales_order")
     with op.batch_alter_table("product", schema=None) as batch_op:
+        batch_op.drop_index("ix_product_status_created")
         batch_op.drop_index(batch_op.f("ix_product_status"))
         batch_op.drop_index(batch_op.f("ix_product_category_id"))
         batch_op.drop_index(batch_op.f("ix_product_brand_id"))
@@ -676,6 +706,11 @@ def downgrade() -> None:
 
     op.drop_table("api_key")
     with op.batch_alter_table("address", schema=None) as batch_op:
+        batch_op.drop_index(
+            "uq_address_one_default",
+            sqlite_where=sa.text("is_default"),
+            postgresql_where=sa.text("is_default"),
+        )
         batch_op.drop_index("ix_address_customer")
 
     op.drop_table("address")

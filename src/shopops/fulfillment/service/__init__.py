@@ -1,0 +1,42 @@
+"""Use cases of fulfillment (never committing): `carriers` for carriers, rates and quotes,
+`shipping` for shipping orders and return parcels, `tracking` for carrier scans, lookups and
+the carrier scorecard. Other domains call the names in `__all__`."""
+
+from shopops.fulfillment.service.carriers import (
+    create_carrier,
+    ensure_default_carriers,
+    get_carrier,
+    list_carriers,
+    quote,
+    set_rate,
+    update_carrier,
+)
+from shopops.fulfillment.service.shipping import create_return_shipment, ship_order
+from shopops.fulfillment.service.tracking import (
+    Scorecard,
+    carrier_scorecard,
+    get_shipment,
+    list_shipments,
+    record_tracking_event,
+    shipments_for_order,
+    track_order,
+)
+
+__all__ = [
+    "Scorecard",
+    "carrier_scorecard",
+    "create_carrier",
+    "create_return_shipment",
+    "ensure_default_carriers",
+    "get_carrier",
+    "get_shipment",
+    "list_carriers",
+    "list_shipments",
+    "quote",
+    "record_tracking_event",
+    "set_rate",
+    "ship_order",
+    "shipments_for_order",
+    "track_order",
+    "update_carrier",
+]

@@ -1,0 +1,37 @@
+"""Errors of the members domain, each with its machine code."""
+
+from __future__ import annotations
+
+from shopops.errors import Conflict, Forbidden, InvalidInput, NotFound
+
+
+class CustomerNotFound(NotFound):
+    code = "customer_not_found"
+
+
+class CustomerExists(Conflict):
+    code = "customer_exists"
+
+
+class InvalidPhone(InvalidInput):
+    code = "invalid_phone"
+
+
+class InvalidEmail(InvalidInput):
+    code = "invalid_email"
+
+
+class AddressNotFound(NotFound):
+    code = "address_not_found"
+
+
+class NoDefaultAddress(Conflict):
+    code = "no_address"
+
+
+class TooManyAddresses(Conflict):
+    code = "too_many_addresses"
+
+
+class PiiHidden(Forbidden):
+    code = "pii_hidden"

@@ -1,0 +1,324 @@
+"""Checkout: price a cart (preview) and place an order, idempotently, in a bounded number of
+SQL statements (see tests/orders/test_service.py for the measured budget)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import delete, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
+
+from shopops.db import now
+from shopops.errors import InvalidInput
+from shopops.events import emit
+from shopops.inventory import service as inventory
+from shopops.members import service as members
+from shopops.orders import events, rules
+from shopops.orders.errors import CartEmpty, IdempotencyKeyReused
+from shopops.orders.models import (
+    Cart,
+    IdempotencyKey,
+    Order,
+    OrderDiscount,
+    OrderLine,
+)
+from shopops.orders.numbers import new_order_number
+from shopops.orders.pricing import (
+    CartSnapshot,
+    CheckoutPolicy,
+    PricedCart,
+    collect_discounts,
+    price_cart,
+)
+from shopops.orders.rules import OrderStatus
+from shopops.orders.service.cart import build_snapshot, load_cart
+
+RESERVATION_REF = "order"
+# Order-number clashes are rare (see numbers.py); a handful of attempts makes failure absurd.
+NUMBER_ATTEMPTS = 5
+MAX_IDEMPOTENCY_KEY = 128
+MAX_NOTE = 500
+MAX_CHANNEL = 32
+
+
+def _requested(
+    session: Session, *, customer_id: int, lines: Sequence[tuple[int, int]] | None
+) -> tuple[list[tuple[int, int]], Cart | None]:
+    """What the shopper buys: explicit lines (buy now), or the whole cart."""
+    if lines is not None:
+        merged = rules.merge_lines(lines)
+        if not merged:
+            raise CartEmpty("an order needs at least one line", details={"lines": []})
+        return merged, None
+    cart = load_cart(session, customer_id=customer_id)
+    if cart is None or not cart.lines:
+        raise CartEmpty("the cart is empty", details={"customer_id": customer_id})
+    return [(line.sku_id, line.quantity) for line in cart.lines], cart
+
+
+def _price(
+    session: Session, snapshot: CartSnapshot, customer: object, policy: CheckoutPolicy
+) -> PricedCart:
+    discounts = collect_discounts(session, snapshot, customer)  # type: ignore[arg-type]
+    return price_cart(
+        snapshot,
+        discounts,
+        free_shipping_threshold=policy.free_shipping_threshold,
+        base_shipping_fee=policy.base_shipping_fee,
+    )
+
+
+def preview_checkout(
+    session: Session,
+    *,
+    customer_id: int,
+    lines: Sequence[tuple[int, int]] | None = None,
+    channel: str = "storefront",
+    policy: CheckoutPolicy | None = None,
+) -> PricedCart:
+    """What the cart (or the given lines) would cost now: lines, discounts, shipping, total.
+    Writes nothing."""
+    policy = policy or CheckoutPolicy()
+    customer = members.get_customer(session, customer_id=customer_id)
+    requested, _ = _requested(session, customer_id=customer_id, lines=lines)
+    snapshot = build_snapshot(
+        session, customer_id=customer_id, lines=requested, channel=channel, policy=policy
+    )
+    return _price(session, snapshot, customer, policy)
+
+
+def _scope(customer_id: int) -> str:
+    return f"customer:{customer_id}"
+
+
+def _replayed(session: Session, *, scope: str, key: str, request_hash: str) -> Order | None:
+    """The order an earlier request with this key placed, if any; a different request under
+    the same key is 409 `idempotency_key_reused`."""
+    row = session.scalar(
+        select(IdempotencyKey).where(IdempotencyKey.scope == scope, IdempotencyKey.key == key)
+    )
+    if row is None:
+        return None
+    if row.request_hash != request_hash:
+        raise IdempotencyKeyReused(
+            "this Idempotency-Key was used for a different request",
+            details={"idempotency_key": key, "order_id": row.order_id},
+        )
+    stmt = (
+        select(Order)
+        .where(Order.id == row.order_id)
+        .options(selectinload(Order.lines), selectinload(Order.discounts))
+    )
+    return session.scalars(stmt).one()
+
+
+def _insert_unless_taken(
+    session: Session,
+    model: type[Order] | type[IdempotencyKey],
+    values: dict[str, Any],
+    on: list[str],
+) -> Any:
+    """INSERT … ON CONFLICT (`on`) DO NOTHING RETURNING the row, or None when the unique key
+    is taken. PostgreSQL waits for a concurrent insert of the same key to commit or roll back
+    first, so the unique constraint decides a race; no savepoint is needed."""
+    make = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    stmt = make(model).values(**values).on_conflict_do_nothing(index_elements=on)
+    return session.scalars(stmt.returning(model)).one_or_none()
+
+
+def _order_values(
+    *,
+    customer_id: int,
+    priced: PricedCart,
+    address: dict[str, object],
+    channel: str,
+    note: str,
+    placed_at: dt.datetime,
+    expires_at: dt.datetime,
+) -> dict[str, Any]:
+    return {
+        "number": new_order_number(placed_at),
+        "customer_id": customer_id,
+        "status": OrderStatus.PENDING_PAYMENT.value,
+        "channel": channel,
+        "items_subtotal": priced.items_subtotal,
+        "discount_total": priced.discount_total,
+        "shipping_fee": priced.shipping_fee,
+        "total": priced.total,
+        "paid_amount": 0,
+        "refunded_amount": 0,
+        "shipping_address": address,
+        "note": note,
+        "placed_at": placed_at,
+        "expires_at": expires_at,
+    }
+
+
+def _insert_lines(session: Session, order: Order, priced: PricedCart) -> None:
+    """All lines in one INSERT (and the discounts in another), attached to the order without
+    a lazy load."""
+    rows = [
+        {
+            "order_id": order.id,
+            "sku_id": line.item.sku_id,
+            "product_id": line.item.product_id,
+            "title": line.item.title,
+            "sku_code": line.item.sku_code,
+            "attributes": dict(line.item.attributes),
+            "unit_price": line.item.unit_price,
+            "unit_cost": line.item.unit_cost,
+            "quantity": line.item.quantity,
+            "subtotal": line.item.subtotal,
+            "discount": line.discount,
+            "total": line.total,
+            "refunded_quantity": 0,
+            "refunded_amount": 0,
+        }
+        for line in priced.lines
+    ]
+    # Unsorted RETURNING lets SQLite batch the rows as well; sorted by id afterwards.
+    lines = sorted(session.scalars(insert(OrderLine).returning(OrderLine), rows), key=_by_id)
+    set_committed_value(order, "lines", lines)
+    discounts: list[OrderDiscount] = []
+    if priced.discounts:
+        rows = [
+            {
+                "order_id": order.id,
+                "source": d.source,
+                "reference": d.reference,
+                "description": d.description,
+                "amount": d.amount,
+            }
+            for d in priced.discounts
+        ]
+        discounts = sorted(
+            session.scalars(insert(OrderDiscount).returning(OrderDiscount), rows), key=_by_id
+        )
+    set_committed_value(order, "discounts", discounts)
+
+
+def _by_id(row: OrderLine | OrderDiscount) -> int:
+    return row.id
+
+
+def place_order(
+    session: Session,
+    *,
+    customer_id: int,
+    address_id: int | None = None,
+    lines: Sequence[tuple[int, int]] | None = None,
+    idempotency_key: str | None = None,
+    channel: str = "storefront",
+    note: str = "",
+    policy: CheckoutPolicy | None = None,
+) -> Order:
+    """Place an order from the cart (whose ordered lines are then removed) or from explicit
+    `lines` (buy now: the cart is left alone), shipped to `address_id` or the default address.
+
+    Stock is reserved (all or nothing: 409 `out_of_stock`) under `ref_type="order"`,
+    `ref_id=str(order.id)` until `expires_at`; `order.created` is emitted. With an
+    `idempotency_key`, the same request again returns the same order, never a second one.
+    """
+    policy = policy or CheckoutPolicy()
+    if len(note) > MAX_NOTE or not 1 <= len(channel) <= MAX_CHANNEL:
+        raise InvalidInput(
+            f"the note has at most {MAX_NOTE} characters, the channel 1 to {MAX_CHANNEL}",
+            details={"note_length": len(note), "channel": channel[:MAX_CHANNEL]},
+        )
+    scope = _scope(customer_id)
+    request_hash = ""
+    if idempotency_key is not None:
+        if not 1 <= len(idempotency_key) <= MAX_IDEMPOTENCY_KEY:
+            raise InvalidInput(
+                f"an Idempotency-Key has 1 to {MAX_IDEMPOTENCY_KEY} characters",
+                details={"idempotency_key": idempotency_key[:MAX_IDEMPOTENCY_KEY]},
+            )
+        request_hash = rules.request_fingerprint(
+            address_id=address_id, lines=lines, channel=channel, note=note
+        )
+        earlier = _replayed(session, scope=scope, key=idempotency_key, request_hash=request_hash)
+        if earlier is not None:
+            return earlier
+
+    # Validate everything before writing anything.
+    customer, address = members.get_customer_and_address(
+        session, customer_id=customer_id, address_id=address_id
+    )
+    requested, cart = _requested(session, customer_id=customer_id, lines=lines)
+    snapshot = build_snapshot(
+        session, customer_id=customer_id, lines=requested, channel=channel, policy=policy
+    )
+    priced = _price(session, snapshot, customer, policy)
+    placed_at = now(session)
+
+    values: dict[str, Any] = {
+        "customer_id": customer_id,
+        "priced": priced,
+        "address": members.address_snapshot(address),
+        "channel": channel,
+        "note": note.strip(),
+        "placed_at": placed_at,
+        "expires_at": placed_at + dt.timedelta(minutes=policy.unpaid_order_timeout_minutes),
+    }
+    for _attempt in range(NUMBER_ATTEMPTS):
+        order: Order | None = _insert_unless_taken(
+            session, Order, _order_values(**values), ["number"]
+        )
+        if order is not None:
+            break
+    else:
+        raise RuntimeError(f"no free order number after {NUMBER_ATTEMPTS} attempts")
+    if idempotency_key is not None:
+        key_row = _insert_unless_taken(
+            session,
+            IdempotencyKey,
+            {
+                "scope": scope,
+                "key": idempotency_key,
+                "request_hash": request_hash,
+                "order_id": order.id,
+                "created_at": placed_at,
+            },
+            ["scope", "key"],
+        )
+        if key_row is None:
+            # A concurrent request with this key committed first: undo ours, return its order.
+            session.execute(
+                delete(Order).where(Order.id == order.id),
+                execution_options={"synchronize_session": False},
+            )
+            session.expunge(order)
+            winner = _replayed(session, scope=scope, key=idempotency_key, request_hash=request_hash)
+            assert winner is not None
+            return winner
+    _insert_lines(session, order, priced)
+
+    inventory.reserve(
+        session,
+        ref_type=RESERVATION_REF,
+        ref_id=str(order.id),
+        items=requested,
+        expires_at=order.expires_at,
+    )
+    if cart is not None:
+        ordered = {sku_id for sku_id, _ in requested}
+        for line in [line for line in cart.lines if line.sku_id in ordered]:
+            cart.lines.remove(line)
+    extras = {
+        item.sku_id: {"category_id": item.category_id, "brand_id": item.brand_id}
+        for item in snapshot.items
+    }
+    emit(
+        session,
+        events.ORDER_CREATED,
+        aggregate_type=events.AGGREGATE,
+        aggregate_id=order.id,
+        payload=events.created(order, line_extras=extras),
+        occurred_at=placed_at,
+    )
+    session.flush()
+    return order

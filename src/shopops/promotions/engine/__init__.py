@@ -1,0 +1,1 @@
+"""The promotion engine's modules; import the public API from `shopops.promotions.rules`."""

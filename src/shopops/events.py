@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, Index, Integer, String, select
@@ -33,6 +34,25 @@ class OutboxEvent(Base):
     __table_args__ = (Index("ix_outbox_event_aggregate", "aggregate_type", "aggregate_id"),)
 
 
+# In-transaction handlers: another domain's reaction to an event (points on `order.paid`, a
+# coupon released on `order.cancelled`) commits or rolls back with the change itself.
+Handler = Callable[[Session, "OutboxEvent"], None]
+_handlers: dict[str, list[Handler]] = {}
+
+
+def subscribe(name: str, handler: Handler) -> Handler:
+    """Run `handler(session, event)` inside every transaction that emits `name` (once each)."""
+    handlers = _handlers.setdefault(name, [])
+    if handler not in handlers:
+        handlers.append(handler)
+    return handler
+
+
+def unsubscribe(name: str, handler: Handler) -> None:
+    if handler in _handlers.get(name, []):
+        _handlers[name].remove(handler)
+
+
 def emit(
     session: Session,
     name: str,
@@ -42,7 +62,8 @@ def emit(
     payload: dict[str, Any],
     occurred_at: dt.datetime | None = None,
 ) -> OutboxEvent:
-    """Record a domain event in the current transaction."""
+    """Record a domain event in the current transaction, then run its subscribed handlers
+    (in subscription order, in the same transaction: their failure undoes the change)."""
     if "." not in name:
         raise ValueError(f"event names are '<domain>.<past_verb>': {name!r}")
     event = OutboxEvent(
@@ -54,6 +75,8 @@ def emit(
         payload=payload,
     )
     session.add(event)
+    for handler in tuple(_handlers.get(name, ())):
+        handler(session, event)
     return event
 
 

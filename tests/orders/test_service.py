@@ -15,6 +15,7 @@ from tests.orders.shop import (
 )
 
 from shopops.db import set_clock
+from shopops.errors import InvalidInput
 from shopops.events import OutboxEvent
 from shopops.inventory.errors import OutOfStock
 from shopops.inventory.models import Reservation
@@ -294,7 +295,7 @@ def test_order_numbers_sort_by_time():
 
 
 def test_discount_hook_is_applied_allocated_and_recorded(uow, engine, shop):
-    def hook(session, snapshot, customer):  # type: ignore[no-untyped-def]
+    def hook(session, snapshot, customer, offers):  # type: ignore[no-untyped-def]
         assert customer.id == snapshot.customer_id
         return [AppliedDiscount("promotion", "P-1", "满90减10", 1000)]
 
@@ -547,3 +548,67 @@ def test_reads_and_lists(uow, engine, shop):
         assert total == 0
         _, total = service.list_orders(s, placed_from=mine.placed_at, number=mine.number)
         assert total == 1
+
+
+def test_offers_reach_the_hooks_and_an_order_hook_can_refuse(uow, engine, shop):
+    from shopops.errors import Conflict
+    from shopops.orders.pricing import register_order_hook, unregister_order_hook
+
+    seen: list[tuple[tuple[str, ...], int]] = []
+
+    def hook(session, snapshot, customer, offers):  # type: ignore[no-untyped-def]
+        seen.append((offers.coupon_codes, offers.points))
+        return [AppliedDiscount("coupon", c, c, 100) for c in offers.coupon_codes]
+
+    def claim(session, order, priced, offers):  # type: ignore[no-untyped-def]
+        if "USED" in offers.coupon_codes:
+            raise Conflict("coupon already used", details={"code": "USED"})
+
+    register_discount_hook(hook)
+    register_order_hook(claim)
+    try:
+        with uow() as s:
+            order = service.place_order(
+                s,
+                customer_id=shop.customer_id,
+                lines=[(shop.skus[0], 1)],
+                coupon_codes=[" A ", "A", "B"],
+                points=30,
+            )
+            assert order.discount_total == 200
+        with pytest.raises(Conflict), uow() as s:
+            service.place_order(
+                s, customer_id=shop.customer_id, lines=[(shop.skus[0], 1)], coupon_codes=["USED"]
+            )
+        with pytest.raises(InvalidInput), uow() as s:
+            service.place_order(
+                s, customer_id=shop.customer_id, lines=[(shop.skus[0], 1)], points=-1
+            )
+    finally:
+        unregister_discount_hook(hook)
+        unregister_order_hook(claim)
+    assert seen == [(("A", "B"), 30), (("USED",), 0)]
+    assert order_count(engine) == 1
+    assert stock(engine, shop.skus[0]) == (10, 1)
+
+
+def test_event_subscribers_run_in_the_same_transaction(uow, engine, shop):
+    from shopops.events import subscribe, unsubscribe
+
+    got: list[str] = []
+
+    def on_created(session, event):  # type: ignore[no-untyped-def]
+        got.append(event.name)
+        if event.payload["total"] > 5000:
+            raise InvalidInput("too dear for this test")
+
+    subscribe("order.created", on_created)
+    try:
+        with uow() as s:
+            service.place_order(s, customer_id=shop.customer_id, lines=[(shop.skus[0], 1)])
+        with pytest.raises(InvalidInput), uow() as s:
+            service.place_order(s, customer_id=shop.customer_id, lines=[(shop.skus[0], 2)])
+    finally:
+        unsubscribe("order.created", on_created)
+    assert got == ["order.created", "order.created"]
+    assert order_count(engine) == 1

@@ -116,6 +116,8 @@ def preview_checkout(
         session,
         customer_id=shopper_id(principal),
         lines=body.pairs() if body is not None else None,
+        coupon_codes=body.coupon_codes if body is not None else (),
+        points=body.points if body is not None else 0,
         policy=policy,
     )
     return CheckoutPreview.of(priced)
@@ -141,6 +143,8 @@ def place_order(
         lines=body.pairs(),
         idempotency_key=idempotency_key,
         note=body.note,
+        coupon_codes=body.coupon_codes,
+        points=body.points,
         policy=policy,
     )
     return OrderRead.model_validate(order)

@@ -122,9 +122,43 @@ class CustomerLike(Protocol):
     id: int
 
 
-DiscountHook = Callable[["Session", CartSnapshot, CustomerLike], list[AppliedDiscount]]
+MAX_COUPON_CODES = 5
+
+
+@dataclass(frozen=True, slots=True)
+class Offers:
+    """What the shopper asks to use at checkout besides the automatic promotions: coupon
+    codes (or coupon ids from the wallet) and points to redeem. Hooks read what is theirs."""
+
+    coupon_codes: tuple[str, ...] = ()
+    points: int = 0
+
+
+# A discount hook prices; it must not write (preview calls it too).
+DiscountHook = Callable[["Session", CartSnapshot, CustomerLike, Offers], list[AppliedDiscount]]
+# An order hook claims what the discounts used (coupon, points, flash-sale stock) in the
+# order's transaction; raising a ShopOpsError refuses the order and rolls everything back.
+OrderHook = Callable[["Session", Any, PricedCart, Offers], None]
 
 _hooks: list[DiscountHook] = []
+_order_hooks: list[OrderHook] = []
+
+
+def register_order_hook(fn: OrderHook) -> OrderHook:
+    """Add a hook that runs once an order and its lines are written (once; in order)."""
+    if fn not in _order_hooks:
+        _order_hooks.append(fn)
+    return fn
+
+
+def unregister_order_hook(fn: OrderHook) -> None:
+    if fn in _order_hooks:
+        _order_hooks.remove(fn)
+
+
+def run_order_hooks(session: Session, order: Any, priced: PricedCart, offers: Offers) -> None:
+    for hook in _order_hooks:
+        hook(session, order, priced, offers)
 
 
 def register_discount_hook(fn: DiscountHook) -> DiscountHook:
@@ -144,12 +178,12 @@ def discount_hooks() -> tuple[DiscountHook, ...]:
 
 
 def collect_discounts(
-    session: Session, snapshot: CartSnapshot, customer: CustomerLike
+    session: Session, snapshot: CartSnapshot, customer: CustomerLike, offers: Offers = Offers()
 ) -> list[AppliedDiscount]:
     """Every registered hook's discounts for this snapshot, in hook order (none by default)."""
     found: list[AppliedDiscount] = []
     for hook in _hooks:
-        found.extend(hook(session, snapshot, customer))
+        found.extend(hook(session, snapshot, customer, offers))
     return found
 
 

@@ -126,6 +126,8 @@ def request_fingerprint(
     lines: Iterable[tuple[int, int]] | None,
     channel: str,
     note: str,
+    coupon_codes: Iterable[str] = (),
+    points: int = 0,
 ) -> str:
     """SHA-256 of an order request in a normal form: the same request always hashes the same
     (line order and repeated SKUs do not matter), a different one differently."""
@@ -135,5 +137,10 @@ def request_fingerprint(
         "note": note.strip(),
         "lines": None if lines is None else sorted(merge_lines(lines)),
     }
+    # Only present when used, so keys made before coupons existed hash as they did.
+    if coupon_codes:
+        body["coupon_codes"] = sorted(coupon_codes)
+    if points:
+        body["points"] = points
     text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(text.encode()).hexdigest()

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from shopops.orders.pricing import PricedCart
+from shopops.orders.pricing import MAX_COUPON_CODES, PricedCart
 from shopops.orders.rules import OrderStatus
 from shopops.orders.service import CartView
 
@@ -65,6 +65,10 @@ class CheckoutRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     lines: list[CartLineInput] | None = Field(default=None, min_length=1, max_length=LINES_CAP)
+    coupon_codes: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(
+        default_factory=list, max_length=MAX_COUPON_CODES
+    )
+    points: int = Field(default=0, ge=0, le=100_000_000, description="points to redeem")
 
     def pairs(self) -> list[tuple[int, int]] | None:
         return None if self.lines is None else [(ln.sku_id, ln.quantity) for ln in self.lines]

@@ -28,11 +28,14 @@ from shopops.orders.models import (
 )
 from shopops.orders.numbers import new_order_number
 from shopops.orders.pricing import (
+    MAX_COUPON_CODES,
     CartSnapshot,
     CheckoutPolicy,
+    Offers,
     PricedCart,
     collect_discounts,
     price_cart,
+    run_order_hooks,
 )
 from shopops.orders.rules import OrderStatus
 from shopops.orders.service.cart import build_snapshot, load_cart
@@ -60,10 +63,24 @@ def _requested(
     return [(line.sku_id, line.quantity) for line in cart.lines], cart
 
 
+def _offers(coupon_codes: Sequence[str], points: int) -> Offers:
+    codes = tuple(dict.fromkeys(c.strip() for c in coupon_codes if c.strip()))
+    if len(codes) > MAX_COUPON_CODES or points < 0:
+        raise InvalidInput(
+            f"at most {MAX_COUPON_CODES} coupon codes, and points cannot be negative",
+            details={"coupon_codes": len(codes), "points": points},
+        )
+    return Offers(coupon_codes=codes, points=points)
+
+
 def _price(
-    session: Session, snapshot: CartSnapshot, customer: object, policy: CheckoutPolicy
+    session: Session,
+    snapshot: CartSnapshot,
+    customer: object,
+    policy: CheckoutPolicy,
+    offers: Offers,
 ) -> PricedCart:
-    discounts = collect_discounts(session, snapshot, customer)  # type: ignore[arg-type]
+    discounts = collect_discounts(session, snapshot, customer, offers)  # type: ignore[arg-type]
     return price_cart(
         snapshot,
         discounts,
@@ -78,17 +95,20 @@ def preview_checkout(
     customer_id: int,
     lines: Sequence[tuple[int, int]] | None = None,
     channel: str = "storefront",
+    coupon_codes: Sequence[str] = (),
+    points: int = 0,
     policy: CheckoutPolicy | None = None,
 ) -> PricedCart:
     """What the cart (or the given lines) would cost now: lines, discounts, shipping, total.
     Writes nothing."""
     policy = policy or CheckoutPolicy()
+    offers = _offers(coupon_codes, points)
     customer = members.get_customer(session, customer_id=customer_id)
     requested, _ = _requested(session, customer_id=customer_id, lines=lines)
     snapshot = build_snapshot(
         session, customer_id=customer_id, lines=requested, channel=channel, policy=policy
     )
-    return _price(session, snapshot, customer, policy)
+    return _price(session, snapshot, customer, policy, offers)
 
 
 def _scope(customer_id: int) -> str:
@@ -214,6 +234,8 @@ def place_order(
     idempotency_key: str | None = None,
     channel: str = "storefront",
     note: str = "",
+    coupon_codes: Sequence[str] = (),
+    points: int = 0,
     policy: CheckoutPolicy | None = None,
 ) -> Order:
     """Place an order from the cart (whose ordered lines are then removed) or from explicit
@@ -224,6 +246,7 @@ def place_order(
     `idempotency_key`, the same request again returns the same order, never a second one.
     """
     policy = policy or CheckoutPolicy()
+    offers = _offers(coupon_codes, points)
     if len(note) > MAX_NOTE or not 1 <= len(channel) <= MAX_CHANNEL:
         raise InvalidInput(
             f"the note has at most {MAX_NOTE} characters, the channel 1 to {MAX_CHANNEL}",
@@ -238,7 +261,12 @@ def place_order(
                 details={"idempotency_key": idempotency_key[:MAX_IDEMPOTENCY_KEY]},
             )
         request_hash = rules.request_fingerprint(
-            address_id=address_id, lines=lines, channel=channel, note=note
+            address_id=address_id,
+            lines=lines,
+            channel=channel,
+            note=note,
+            coupon_codes=offers.coupon_codes,
+            points=offers.points,
         )
         earlier = _replayed(session, scope=scope, key=idempotency_key, request_hash=request_hash)
         if earlier is not None:
@@ -252,7 +280,7 @@ def place_order(
     snapshot = build_snapshot(
         session, customer_id=customer_id, lines=requested, channel=channel, policy=policy
     )
-    priced = _price(session, snapshot, customer, policy)
+    priced = _price(session, snapshot, customer, policy, offers)
     placed_at = now(session)
 
     values: dict[str, Any] = {
@@ -304,6 +332,7 @@ def place_order(
         items=requested,
         expires_at=order.expires_at,
     )
+    run_order_hooks(session, order, priced, offers)
     if cart is not None:
         ordered = {sku_id for sku_id, _ in requested}
         for line in [line for line in cart.lines if line.sku_id in ordered]:

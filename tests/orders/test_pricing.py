@@ -134,11 +134,11 @@ def test_broken_hook_output_is_a_bug_not_a_price(bad):
 def test_hooks_register_once_and_run_in_order():
     calls = []
 
-    def first(session, snapshot, customer, offers):  # type: ignore[no-untyped-def]
+    def first(session, snapshot, customer, offers, earlier):  # type: ignore[no-untyped-def]
         calls.append("first")
         return [AppliedDiscount("promotion", "A", "", 1)]
 
-    def second(session, snapshot, customer, offers):  # type: ignore[no-untyped-def]
+    def second(session, snapshot, customer, offers, earlier):  # type: ignore[no-untyped-def]
         calls.append("second")
         return [AppliedDiscount("coupon", "B", "", 2)]
 

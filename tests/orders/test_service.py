@@ -295,7 +295,7 @@ def test_order_numbers_sort_by_time():
 
 
 def test_discount_hook_is_applied_allocated_and_recorded(uow, engine, shop):
-    def hook(session, snapshot, customer, offers):  # type: ignore[no-untyped-def]
+    def hook(session, snapshot, customer, offers, earlier):  # type: ignore[no-untyped-def]
         assert customer.id == snapshot.customer_id
         return [AppliedDiscount("promotion", "P-1", "满90减10", 1000)]
 
@@ -556,7 +556,7 @@ def test_offers_reach_the_hooks_and_an_order_hook_can_refuse(uow, engine, shop):
 
     seen: list[tuple[tuple[str, ...], int]] = []
 
-    def hook(session, snapshot, customer, offers):  # type: ignore[no-untyped-def]
+    def hook(session, snapshot, customer, offers, earlier):  # type: ignore[no-untyped-def]
         seen.append((offers.coupon_codes, offers.points))
         return [AppliedDiscount("coupon", c, c, 100) for c in offers.coupon_codes]
 

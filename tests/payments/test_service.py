@@ -243,7 +243,7 @@ def test_a_second_success_for_a_paid_order_is_given_back(session):
 def discount_100():
     """Every order gets 1.00 off, so line totals differ from price × quantity."""
 
-    def hook(session, snapshot, customer, offers):
+    def hook(session, snapshot, customer, offers, earlier):
         return [AppliedDiscount(source="test", reference="T", description="1元", amount=100)]
 
     register_discount_hook(hook)

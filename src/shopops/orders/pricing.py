@@ -183,7 +183,7 @@ def collect_discounts(
     """Every registered hook's discounts for this snapshot, in hook order (none by default)."""
     found: list[AppliedDiscount] = []
     for hook in _hooks:
-        found.extend(hook(session, snapshot, customer, offers))
+        found.extend(hook(session, snapshot, customer, offers, tuple(found)))
     return found
 
 

@@ -4,22 +4,11 @@ from __future__ import annotations
 
 import sqlite3
 
-import pytest
 from typer.testing import CliRunner
 
 from shopops.cli import app
-from shopops.config import get_settings
 
 runner = CliRunner()
-
-
-@pytest.fixture
-def data_dir(tmp_path, monkeypatch):
-    monkeypatch.setenv("SHOPOPS_DATA_DIR", str(tmp_path))
-    monkeypatch.delenv("SHOPOPS_DATABASE_URL", raising=False)
-    get_settings.cache_clear()
-    yield tmp_path
-    get_settings.cache_clear()
 
 
 def test_upgrade_keys_verify_backup(data_dir):

@@ -24,7 +24,11 @@ class OutboxEvent(Base):
 
     # Sequence gives consumers a cheap, total order to resume from.
     seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
-    id: Mapped[str] = mapped_column(String(36), unique=True)
+    # A client-side unique value the ORM can match RETURNING rows by (a "sentinel"): the
+    # events of one flush then go in one multi-row INSERT instead of one INSERT each.
+    id: Mapped[str] = mapped_column(
+        String(36), unique=True, default=lambda: str(uuid.uuid4()), insert_sentinel=True
+    )
     name: Mapped[str] = mapped_column(String(64), index=True)
     occurred_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     aggregate_type: Mapped[str] = mapped_column(String(32))

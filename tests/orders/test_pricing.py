@@ -131,7 +131,11 @@ def test_broken_hook_output_is_a_bug_not_a_price(bad):
         price(snap(item(1, 1000), item(2, 1000)), [bad])
 
 
-def test_hooks_register_once_and_run_in_order():
+def test_hooks_register_once_and_run_in_order(monkeypatch):
+    from shopops.orders import pricing
+
+    # Only this test's hooks: the domains' real ones need a database.
+    monkeypatch.setattr(pricing, "_hooks", [])
     calls = []
 
     def first(session, snapshot, customer, offers, earlier):  # type: ignore[no-untyped-def]
@@ -149,11 +153,12 @@ def test_hooks_register_once_and_run_in_order():
     try:
         found = collect_discounts(None, snap(item(1, 100)), None)  # type: ignore[arg-type]
         assert [d.reference for d in found] == ["A", "B"]
+        assert discount_hooks() == (first, second)
         assert calls == ["first", "second"]
     finally:
         unregister_discount_hook(first)
         unregister_discount_hook(second)
-    assert discount_hooks() == before
+    assert discount_hooks() == before == ()
 
 
 def test_policy_defaults_are_the_settings_defaults():

@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 from sqlalchemy import func, select
+from tests import factories as f
 from tests.orders.shop import (
     broken_invariants,
     count_statements,
@@ -262,11 +263,17 @@ def test_stock_short_leaves_no_order_behind(uow, engine, shop):
     assert stock(engine, a) == (10, 0) and stock(engine, b) == (10, 0)
 
 
-@pytest.mark.parametrize("n_lines", [1, 2, 3])
-def test_checkout_stays_within_the_statement_budget(uow, engine, shop, n_lines):
-    _fill_cart(uow, shop, *([1] * n_lines))
+@pytest.mark.parametrize("keyed", [False, True])
+@pytest.mark.parametrize("n_lines", [1, 3, 5])
+def test_checkout_stays_within_the_statement_budget(uow, engine, shop, n_lines, keyed):
+    with uow() as s:  # five SKUs in the cart at most: the shop's three and two more
+        extra = f.product(s, skus=2, price=3000, stock=10)
+        skus = [*shop.skus, *(sku.id for sku in extra.skus)][:n_lines]
+        for sku in skus:
+            service.add_to_cart(s, customer_id=shop.customer_id, sku_id=sku, quantity=1)
+    key = "budget" if keyed else None
     with count_statements(engine) as seen, uow() as s:
-        order = service.place_order(s, customer_id=shop.customer_id, idempotency_key="budget")
+        order = service.place_order(s, customer_id=shop.customer_id, idempotency_key=key)
         assert len(order.lines) == n_lines
         _ = [ln.total for ln in order.lines], [d.amount for d in order.discounts]
     print(f"\n{engine.dialect.name}: {n_lines} lines, {len(seen)} statements")

@@ -10,7 +10,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import bindparam, func, insert, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
 from shopops.db import now
 from shopops.errors import InvalidInput
@@ -36,51 +38,72 @@ from shopops.inventory.service._common import SYNC, Page, check_ref, emit_change
 MAX_ATTEMPTS = 4
 
 
+# The hot path of checkout runs Core statements on the tables, built once, on the session's
+# connection: no ORM bookkeeping per statement (rows the session holds are synced by hand).
+_LEVEL = StockLevel.__table__
+_WAREHOUSE = Warehouse.__table__
+_RESERVATION = Reservation.__table__
+_MOVEMENT = StockMovement.__table__
+
 _LEVELS = (
     select(
-        StockLevel.id,
-        StockLevel.sku_id,
-        StockLevel.warehouse_id,
-        Warehouse.priority,
-        (StockLevel.on_hand - StockLevel.reserved).label("available"),
+        _LEVEL.c.id,
+        _LEVEL.c.sku_id,
+        _LEVEL.c.warehouse_id,
+        _WAREHOUSE.c.priority,
+        (_LEVEL.c.on_hand - _LEVEL.c.reserved).label("available"),
     )
-    .join(Warehouse, Warehouse.id == StockLevel.warehouse_id)
+    .join(_WAREHOUSE, _WAREHOUSE.c.id == _LEVEL.c.warehouse_id)
     .where(
-        StockLevel.sku_id.in_(bindparam("sku_ids", expanding=True)),
-        Warehouse.active.is_(True),
-        StockLevel.on_hand > StockLevel.reserved,
+        _LEVEL.c.sku_id.in_(bindparam("sku_ids", expanding=True)),
+        _WAREHOUSE.c.active.is_(True),
+        _LEVEL.c.on_hand > _LEVEL.c.reserved,
     )
 )
 
 # Take :q units of a stock row only if they are still free; no row back = a lost race.
 _TAKE = (
-    update(StockLevel)
+    update(_LEVEL)
     .where(
-        StockLevel.id == bindparam("lid"),
-        StockLevel.on_hand - StockLevel.reserved >= bindparam("q"),
+        _LEVEL.c.id == bindparam("lid"),
+        _LEVEL.c.on_hand - _LEVEL.c.reserved >= bindparam("q"),
     )
-    .values(reserved=StockLevel.reserved + bindparam("q"))
-    .returning(StockLevel.on_hand, StockLevel.reserved)
+    .values(reserved=_LEVEL.c.reserved + bindparam("q"))
+    .returning(_LEVEL.c.on_hand, _LEVEL.c.reserved)
 )
 
 
 # The same, for a row behind the lock order: skip it if another transaction holds it.
 _TRY_TAKE = (
-    update(StockLevel)
+    update(_LEVEL)
     .where(
-        StockLevel.id
-        == select(StockLevel.id)
+        _LEVEL.c.id
+        == select(_LEVEL.c.id)
         .where(
-            StockLevel.id == bindparam("lid"),
-            StockLevel.on_hand - StockLevel.reserved >= bindparam("q"),
+            _LEVEL.c.id == bindparam("lid"),
+            _LEVEL.c.on_hand - _LEVEL.c.reserved >= bindparam("q"),
         )
         .with_for_update(skip_locked=True)
         .scalar_subquery(),
-        StockLevel.on_hand - StockLevel.reserved >= bindparam("q"),
+        _LEVEL.c.on_hand - _LEVEL.c.reserved >= bindparam("q"),
     )
-    .values(reserved=StockLevel.reserved + bindparam("q"))
-    .returning(StockLevel.on_hand, StockLevel.reserved)
+    .values(reserved=_LEVEL.c.reserved + bindparam("q"))
+    .returning(_LEVEL.c.on_hand, _LEVEL.c.reserved)
 )
+
+# Unordered RETURNING lets SQLite batch the rows too; a (sku, warehouse) is unique per ref.
+_INSERT_RESERVATIONS = insert(_RESERVATION).returning(
+    _RESERVATION.c.id, _RESERVATION.c.sku_id, _RESERVATION.c.warehouse_id
+)
+_INSERT_MOVEMENTS = insert(_MOVEMENT)
+
+
+def _sync_level(session: Session, level_id: int, on_hand: int, reserved: int) -> None:
+    """A stock row the session already holds shows what the database now has (no SQL)."""
+    held = session.identity_map.get(identity_key(StockLevel, level_id))
+    if held is not None:
+        set_committed_value(held, "on_hand", on_hand)
+        set_committed_value(held, "reserved", reserved)
 
 
 _PUT_BACK = (
@@ -136,7 +159,7 @@ class _Taken:
 
 
 def _read_levels(session: Session, sku_ids: Sequence[int]) -> list[LevelView]:
-    rows = session.execute(_LEVELS, {"sku_ids": list(sku_ids)})
+    rows = session.connection().execute(_LEVELS, {"sku_ids": list(sku_ids)})
     return [LevelView(r.id, r.sku_id, r.warehouse_id, r.priority, r.available) for r in rows]
 
 
@@ -195,6 +218,7 @@ def reserve(
     taken: dict[int, _Taken] = {}
     highest: tuple[int, int] | None = None  # the last lock key taken, in lock order
     levels: list[LevelView] = []
+    conn = session.connection()
     for _attempt in range(MAX_ATTEMPTS):
         levels = _read_levels(session, [s for s, q in needed.items() if q > 0])
         plan = plan_reservation(needed, levels)
@@ -206,14 +230,13 @@ def reserve(
             key = a.level.lock_key
             # Wait for a row only in lock order (or one already held); else try without waiting.
             in_order = highest is None or key > highest or a.level.level_id in taken
-            row = session.execute(
-                _TAKE if in_order else _TRY_TAKE,
-                {"lid": a.level.level_id, "q": a.quantity},
-                execution_options=SYNC,
+            row = conn.execute(
+                _TAKE if in_order else _TRY_TAKE, {"lid": a.level.level_id, "q": a.quantity}
             ).first()
             if row is None:
                 lost = True
                 break
+            _sync_level(session, a.level.level_id, row.on_hand, row.reserved)
             prior = taken.get(a.level.level_id)
             taken[a.level.level_id] = _Taken(
                 a.level, a.quantity + (prior.quantity if prior else 0), row.on_hand, row.reserved
@@ -229,28 +252,27 @@ def reserve(
 
     at = now(session)
     held = sorted(taken.values(), key=lambda t: t.level.lock_key)
-    # Unsorted RETURNING lets SQLite batch the rows too; sorted back below.
-    reservations = list(
-        session.scalars(
-            insert(Reservation).returning(Reservation),
-            [
-                {
-                    "ref_type": ref_type,
-                    "ref_id": ref_id,
-                    "sku_id": t.level.sku_id,
-                    "warehouse_id": t.level.warehouse_id,
-                    "quantity": t.quantity,
-                    "status": ReservationStatus.ACTIVE.value,
-                    "expires_at": expires_at,
-                    "created_at": at,
-                }
-                for t in held
-            ],
-        )
-    )
+    rows = [
+        {
+            "ref_type": ref_type,
+            "ref_id": ref_id,
+            "sku_id": t.level.sku_id,
+            "warehouse_id": t.level.warehouse_id,
+            "quantity": t.quantity,
+            "status": ReservationStatus.ACTIVE.value,
+            "expires_at": expires_at,
+            "created_at": at,
+        }
+        for t in held
+    ]
+    ids = {(r.sku_id, r.warehouse_id): r.id for r in conn.execute(_INSERT_RESERVATIONS, rows)}
+    reservations = [
+        _attach(session, Reservation(id=ids[(row["sku_id"], row["warehouse_id"])], **row))
+        for row in rows
+    ]
     reservations.sort(key=lambda r: (r.sku_id, r.warehouse_id))
-    session.execute(
-        insert(StockMovement),
+    conn.execute(
+        _INSERT_MOVEMENTS,
         [
             movement_row(
                 sku_id=t.level.sku_id,
@@ -279,6 +301,13 @@ def reserve(
             at=at,
         )
     return reservations
+
+
+def _attach(session: Session, row: Reservation) -> Reservation:
+    """A row just inserted with Core becomes a persistent object of the session (no SQL)."""
+    make_transient_to_detached(row)
+    session.add(row)
+    return row
 
 
 def _settle(session: Session, *, ref_type: str, ref_id: str, sale: bool) -> None:

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import bindparam, delete, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, make_transient_to_detached, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from shopops.db import now
@@ -115,12 +115,57 @@ def _scope(customer_id: int) -> str:
     return f"customer:{customer_id}"
 
 
+# The hot statements of checkout are Core statements on the tables, built once: the values
+# travel as parameters (no statement to build and key per call, the compiled form comes from
+# the engine's cache) and no ORM bookkeeping runs per statement. The rows they write become
+# persistent objects of the session by `_attach`, without a SELECT.
+_ORDER = Order.__table__
+_LINE = OrderLine.__table__
+_DISCOUNT = OrderDiscount.__table__
+_KEY = IdempotencyKey.__table__
+
+_FIND_KEY = select(_KEY.c.request_hash, _KEY.c.order_id).where(
+    _KEY.c.scope == bindparam("scope"), _KEY.c.key == bindparam("key")
+)
+# Unordered RETURNING lets SQLite batch the rows as well; sorted by id afterwards.
+_INSERT_LINES = insert(_LINE).returning(_LINE.c.id, _LINE.c.sku_id)
+_INSERT_DISCOUNTS = insert(_DISCOUNT).returning(_DISCOUNT.c.id, _DISCOUNT.c.source)
+
+
+def _unless_taken(make: Any, table: Any, on: list[str]) -> Any:
+    """INSERT … ON CONFLICT (`on`) DO NOTHING RETURNING id: no row back = the key is taken.
+    PostgreSQL waits for a concurrent insert of the same key to commit or roll back first, so
+    the unique constraint decides a race; no savepoint is needed."""
+    return make(table).on_conflict_do_nothing(index_elements=on).returning(table.c.id)
+
+
+_INSERTS: dict[tuple[str, str], Any] = {
+    (name, table.name): _unless_taken(make, table, on)
+    for name, make in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))
+    for table, on in ((_ORDER, ["number"]), (_KEY, ["scope", "key"]))
+}
+
+
+def _insert_unless_taken(session: Session, table: Any, values: dict[str, Any]) -> int | None:
+    """The id of the row inserted, or None when its unique key is taken."""
+    stmt = _INSERTS[(session.get_bind().dialect.name, table.name)]
+    return session.connection().execute(stmt, values).scalar_one_or_none()
+
+
+_M = TypeVar("_M", Order, OrderLine, OrderDiscount)
+
+
+def _attach(session: Session, row: _M) -> _M:
+    """A row just inserted with Core (every column given) becomes a persistent object."""
+    make_transient_to_detached(row)
+    session.add(row)
+    return row
+
+
 def _replayed(session: Session, *, scope: str, key: str, request_hash: str) -> Order | None:
     """The order an earlier request with this key placed, if any; a different request under
     the same key is 409 `idempotency_key_reused`."""
-    row = session.scalar(
-        select(IdempotencyKey).where(IdempotencyKey.scope == scope, IdempotencyKey.key == key)
-    )
+    row = session.connection().execute(_FIND_KEY, {"scope": scope, "key": key}).first()
     if row is None:
         return None
     if row.request_hash != request_hash:
@@ -134,20 +179,6 @@ def _replayed(session: Session, *, scope: str, key: str, request_hash: str) -> O
         .options(selectinload(Order.lines), selectinload(Order.discounts))
     )
     return session.scalars(stmt).one()
-
-
-def _insert_unless_taken(
-    session: Session,
-    model: type[Order] | type[IdempotencyKey],
-    values: dict[str, Any],
-    on: list[str],
-) -> Any:
-    """INSERT … ON CONFLICT (`on`) DO NOTHING RETURNING the row, or None when the unique key
-    is taken. PostgreSQL waits for a concurrent insert of the same key to commit or roll back
-    first, so the unique constraint decides a race; no savepoint is needed."""
-    make = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    stmt = make(model).values(**values).on_conflict_do_nothing(index_elements=on)
-    return session.scalars(stmt.returning(model)).one_or_none()
 
 
 def _order_values(
@@ -164,6 +195,7 @@ def _order_values(
         "number": new_order_number(placed_at),
         "customer_id": customer_id,
         "status": OrderStatus.PENDING_PAYMENT.value,
+        "currency": "CNY",
         "channel": channel,
         "items_subtotal": priced.items_subtotal,
         "discount_total": priced.discount_total,
@@ -173,8 +205,15 @@ def _order_values(
         "refunded_amount": 0,
         "shipping_address": address,
         "note": note,
+        "cancel_reason": "",
+        "resume_status": "",
         "placed_at": placed_at,
         "expires_at": expires_at,
+        "paid_at": None,
+        "shipped_at": None,
+        "delivered_at": None,
+        "completed_at": None,
+        "cancelled_at": None,
     }
 
 
@@ -200,9 +239,11 @@ def _insert_lines(session: Session, order: Order, priced: PricedCart) -> None:
         }
         for line in priced.lines
     ]
-    # Unsorted RETURNING lets SQLite batch the rows as well; sorted by id afterwards.
-    lines = sorted(session.scalars(insert(OrderLine).returning(OrderLine), rows), key=_by_id)
-    set_committed_value(order, "lines", lines)
+    conn = session.connection()
+    # A SKU appears once per order (lines are merged), a discount source once per order.
+    ids = {r.sku_id: r.id for r in conn.execute(_INSERT_LINES, rows)}
+    lines = [_attach(session, OrderLine(id=ids[row["sku_id"]], **row)) for row in rows]
+    set_committed_value(order, "lines", sorted(lines, key=_by_id))
     discounts: list[OrderDiscount] = []
     if priced.discounts:
         rows = [
@@ -215,10 +256,19 @@ def _insert_lines(session: Session, order: Order, priced: PricedCart) -> None:
             }
             for d in priced.discounts
         ]
-        discounts = sorted(
-            session.scalars(insert(OrderDiscount).returning(OrderDiscount), rows), key=_by_id
-        )
-    set_committed_value(order, "discounts", discounts)
+        if len({row["source"] for row in rows}) == len(rows):
+            found = {r.source: r.id for r in conn.execute(_INSERT_DISCOUNTS, rows)}
+            discounts = [
+                _attach(session, OrderDiscount(id=found[row["source"]], **row)) for row in rows
+            ]
+        else:  # two discounts from one source: one INSERT each keeps ids matched to rows
+            discounts = [
+                _attach(
+                    session, OrderDiscount(id=conn.execute(_INSERT_DISCOUNTS, row).one().id, **row)
+                )
+                for row in rows
+            ]
+    set_committed_value(order, "discounts", sorted(discounts, key=_by_id))
 
 
 def _by_id(row: OrderLine | OrderDiscount) -> int:
@@ -293,17 +343,17 @@ def place_order(
         "expires_at": placed_at + dt.timedelta(minutes=policy.unpaid_order_timeout_minutes),
     }
     for _attempt in range(NUMBER_ATTEMPTS):
-        order: Order | None = _insert_unless_taken(
-            session, Order, _order_values(**values), ["number"]
-        )
-        if order is not None:
+        row = _order_values(**values)
+        order_id = _insert_unless_taken(session, _ORDER, row)
+        if order_id is not None:
             break
     else:
         raise RuntimeError(f"no free order number after {NUMBER_ATTEMPTS} attempts")
+    order = _attach(session, Order(id=order_id, **row))
     if idempotency_key is not None:
-        key_row = _insert_unless_taken(
+        key_id = _insert_unless_taken(
             session,
-            IdempotencyKey,
+            _KEY,
             {
                 "scope": scope,
                 "key": idempotency_key,
@@ -311,9 +361,8 @@ def place_order(
                 "order_id": order.id,
                 "created_at": placed_at,
             },
-            ["scope", "key"],
         )
-        if key_row is None:
+        if key_id is None:
             # A concurrent request with this key committed first: undo ours, return its order.
             session.execute(
                 delete(Order).where(Order.id == order.id),

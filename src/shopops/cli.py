@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -156,30 +156,62 @@ def verify() -> None:
 def serve(
     host: Annotated[str | None, typer.Option(help="Bind address")] = None,
     port: Annotated[int | None, typer.Option(help="Port")] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(min=1, max=64, help="Worker processes (default: SHOPOPS_WORKERS or CPUs)"),
+    ] = None,
 ) -> None:
     """Upgrade the schema and serve the API on http://127.0.0.1:8000."""
-    from shopops.api.app import create_app
-
     settings = get_settings()
     _prepare(settings)
-    application = create_app(settings)
     h, p = host or settings.host, port or settings.port
-    console.print(f"shopops API on [bold]http://{h}:{p}[/]  (docs: http://{h}:{p}/docs)")
-    _run_server(application, settings, h, p)
+    n = serve_workers(settings, workers)
+    console.print(
+        f"shopops API on [bold]http://{h}:{p}[/]  (docs: http://{h}:{p}/docs, {n} worker(s))"
+    )
+    _run_server(settings, h, p, n)
 
 
-def _run_server(application: object, settings: Settings, host: str, port: int) -> None:
-    """Serve with the background jobs running beside the API."""
+def serve_workers(settings: Settings, requested: int | None = None) -> int:
+    """Worker processes to serve with: the option, else `SHOPOPS_WORKERS`, else the CPUs."""
+    import os
+
+    return requested or settings.workers or os.cpu_count() or 1
+
+
+def _run_server(settings: Settings, host: str, port: int, workers: int) -> None:
+    """Serve the API with `workers` processes; the background jobs run in this process only.
+
+    One worker: the app runs here, beside the scheduler thread. Several: uvicorn's supervisor
+    (this process) spawns workers that each build the app from the environment
+    (`create_app` factory) and never start jobs, so each job runs exactly once per `serve`.
+    """
     import uvicorn
 
     from shopops.jobs import Scheduler
 
-    scheduler = Scheduler(application.state.engine, settings)  # type: ignore[attr-defined]
+    engine = make_engine(settings.resolved_database_url)
+    scheduler = Scheduler(engine, settings)
     scheduler.start()
+    # "auto" picks uvloop and httptools when installed (they are dependencies).
+    options: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "log_level": "warning",
+        "loop": "auto",
+        "http": "auto",
+        "access_log": False,
+    }
     try:
-        uvicorn.run(application, host=host, port=port, log_level="warning")  # type: ignore[arg-type]
+        if workers == 1:
+            from shopops.api.app import create_app
+
+            uvicorn.run(create_app(settings, engine=engine), **options)
+        else:
+            uvicorn.run("shopops.api.app:create_app", factory=True, workers=workers, **options)
     finally:
         scheduler.stop()
+        engine.dispose()
 
 
 @app.command()

@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 
 from shopops import __version__
 from shopops.api.errors import install_error_handlers
+from shopops.api.microcache import StorefrontCache, StorefrontCacheMiddleware
 from shopops.api.ratelimit import RateLimitMiddleware, TokenBuckets
 from shopops.api.telemetry import Telemetry, TelemetryMiddleware
 from shopops.api.telemetry import router as telemetry_router
@@ -40,6 +41,10 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.state.settings = settings
     app.state.engine = engine or make_engine(settings.resolved_database_url)
     app.state.telemetry = Telemetry()
+    # Middleware added first runs innermost: telemetry sees everything, the rate limit applies
+    # to cache hits too, and a hit never reaches routing.
+    app.state.storefront_cache = StorefrontCache(settings.storefront_cache_seconds)
+    app.add_middleware(StorefrontCacheMiddleware, cache=app.state.storefront_cache)
     if settings.rate_limit_per_minute:
         buckets = TokenBuckets(settings.rate_limit_per_minute, settings.rate_limit_burst)
         app.add_middleware(RateLimitMiddleware, buckets=buckets)

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, status
 from fastapi.responses import JSONResponse
 
 from shopops.api.deps import Operator, SessionDep, Staff
+from shopops.api.microcache import clear_after_commit
 from shopops.catalog import service
 from shopops.catalog.rules import ListingStatus, ProductRole
 from shopops.catalog.schemas import (
@@ -90,6 +91,7 @@ def storefront_products(
 )
 def storefront_product(product_id: int, session: SessionDep) -> JSONResponse:
     # Hot path: the service builds the body in two queries; returned as is, not re-validated.
+    # Usually answered by the storefront microcache before it gets here (api/microcache.py).
     return JSONResponse(service.storefront_product(session, product_id=product_id))
 
 
@@ -116,6 +118,7 @@ def update_category(
     row = service.update_category(
         session, category_id=category_id, name=body.name, slug=body.slug, position=body.position
     )
+    clear_after_commit(session)  # product pages show the category's name
     return CategoryRead.model_validate(row)
 
 
@@ -132,6 +135,7 @@ def list_brands(session: SessionDep, _: Staff) -> list[BrandRead]:
 @router.patch("/admin/brands/{brand_id}", response_model=BrandRead)
 def update_brand(brand_id: int, body: BrandUpdate, session: SessionDep, _: Operator) -> BrandRead:
     row = service.update_brand(session, brand_id=brand_id, name=body.name, slug=body.slug)
+    clear_after_commit(session)  # product pages show the brand's name
     return BrandRead.model_validate(row)
 
 

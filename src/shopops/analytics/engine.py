@@ -1,0 +1,124 @@
+"""The analytics engine: Ibis tables over the warehouse's Parquet datasets.
+
+Metrics and analyses are Ibis expressions written once against `Warehouse.table(name)`; the
+backend runs them. DuckDB (in-process) is the default; `SHOPOPS_ANALYTICS_BACKEND=pyspark` runs
+the same expressions on Spark (local mode here, a cluster in production). Tables are registered
+lazily, once per warehouse object; a table with no files yet is an empty table of the contract's
+columns, so a metric over an empty period is 0 or null, never an error.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+import pyarrow as pa
+
+from shopops.errors import InvalidInput
+
+BACKENDS = ("duckdb", "pyspark")
+_spark_lock = threading.Lock()
+_spark: Any = None
+
+
+def spark_session() -> Any:
+    """One local Spark session per process (start-up costs seconds: share it)."""
+    global _spark
+    with _spark_lock:
+        if _spark is None:
+            os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+            from pyspark.sql import SparkSession
+
+            _spark = (
+                SparkSession.builder.master("local[2]")
+                .appName("shopops")
+                .config("spark.ui.enabled", "false")
+                .config("spark.driver.host", "127.0.0.1")
+                .config("spark.driver.bindAddress", "127.0.0.1")
+                .config("spark.sql.session.timeZone", "UTC")
+                .config("spark.sql.shuffle.partitions", "4")
+                .getOrCreate()
+            )
+        return _spark
+
+
+class UnknownTable(InvalidInput):
+    code = "unknown_table"
+
+
+class Warehouse:
+    """The warehouse directory seen through one Ibis backend connection."""
+
+    def __init__(
+        self,
+        root: Path | str,
+        *,
+        backend: str = "duckdb",
+        schemas: dict[str, pa.Schema] | None = None,
+    ) -> None:
+        if backend not in BACKENDS:
+            raise InvalidInput(
+                f"unknown analytics backend {backend!r}; choose one of {', '.join(BACKENDS)}",
+                details={"backend": backend},
+            )
+        self.root = Path(root)
+        self.backend_name = backend
+        # Column types of tables that may have no files yet (from the loader's contract).
+        self.schemas = schemas or {}
+        self._tables: dict[str, ir.Table] = {}
+        self._lock = threading.Lock()
+        if backend == "duckdb":
+            self.con = ibis.duckdb.connect()
+            # Report days are shop days: DuckDB's timestamptz arithmetic uses this zone.
+            self.con.raw_sql("SET TimeZone = 'UTC'")
+        else:
+            self.con = ibis.pyspark.connect(spark_session())
+
+    def _files(self, name: str) -> list[Path]:
+        folder = self.root / name
+        return sorted(folder.rglob("*.parquet")) if folder.is_dir() else []
+
+    def has(self, name: str) -> bool:
+        return bool(self._files(name))
+
+    def table(self, name: str) -> ir.Table:
+        """The table `name` (e.g. `fact_orders`), Hive partitions as columns."""
+        with self._lock:
+            if name in self._tables:
+                return self._tables[name]
+            files = self._files(name)
+            if files:
+                folder = self.root / name
+                if self.backend_name == "duckdb":
+                    table = self.con.read_parquet(
+                        str(folder / "**" / "*.parquet"), table_name=name, hive_partitioning=True
+                    )
+                else:
+                    table = self.con.read_parquet(str(folder), table_name=name)
+            elif name in self.schemas:
+                table = ibis.memtable(self.schemas[name].empty_table())
+            else:
+                raise UnknownTable(
+                    f"the warehouse has no table {name!r}; run `shopops etl` first",
+                    details={"table": name, "root": str(self.root)},
+                )
+            self._tables[name] = table
+            return table
+
+    def refresh(self) -> None:
+        """Forget registered tables so the next read sees files the loader wrote since."""
+        with self._lock:
+            self._tables.clear()
+
+    def execute(self, expr: ir.Expr) -> Any:
+        return self.con.execute(expr)
+
+
+def open_warehouse(data_dir: Path | str, *, backend: str | None = None) -> Warehouse:
+    """The warehouse under `data_dir/warehouse`, on `backend` (default: the settings')."""
+    chosen = backend or os.environ.get("SHOPOPS_ANALYTICS_BACKEND", "duckdb")
+    return Warehouse(Path(data_dir) / "warehouse", backend=chosen)

@@ -1,7 +1,8 @@
 """Background jobs that keep the store honest while `serve` runs.
 
 Each job is one unit of work, idempotent and safe to rerun: cancelling unpaid orders past their
-deadline (releasing their stock) and completing delivered orders after the confirmation period.
+deadline (releasing their stock), completing delivered orders after the confirmation period,
+expiring coupons and points, birthday gifts and the tier re-evaluation.
 The scheduler is a daemon thread; the operations issue replaces it with a full scheduler.
 """
 
@@ -40,9 +41,41 @@ def _complete_delivered(session: Session, settings: Settings) -> int:
     return complete_delivered_orders(session, days=settings.auto_complete_days, limit=500)
 
 
+def _expire_coupons(session: Session, settings: Settings) -> int:
+    from shopops.promotions.service import expire_coupons
+
+    return expire_coupons(session)
+
+
+def _expire_points(session: Session, settings: Settings) -> int:
+    from shopops.db import now
+    from shopops.members.service import expire_points
+
+    return len(expire_points(session, as_of=now(session)))
+
+
+def _birthday_gifts(session: Session, settings: Settings) -> int:
+    from shopops.members.service import grant_birthday_gifts
+
+    return len(grant_birthday_gifts(session))
+
+
+def _evaluate_tiers(session: Session, settings: Settings) -> int:
+    from shopops.members.service import evaluate_tiers
+
+    counts = evaluate_tiers(session)
+    return counts.get("up", 0) + counts.get("down", 0)
+
+
+HOUR = 3600
 DEFAULT_JOBS = (
     Job("expire_unpaid_orders", 30, _expire_unpaid),
     Job("complete_delivered_orders", 600, _complete_delivered),
+    Job("expire_coupons", HOUR, _expire_coupons),
+    # Idempotent per day (expired lots, one gift a year), so hourly runs are safe.
+    Job("expire_points", HOUR, _expire_points),
+    Job("grant_birthday_gifts", HOUR, _birthday_gifts),
+    Job("evaluate_tiers", 24 * HOUR, _evaluate_tiers),
 )
 
 

@@ -1,4 +1,8 @@
-"""Imports every domain's tables, so `Base.metadata` is complete for Alembic and tests."""
+"""Imports every domain's tables, so `Base.metadata` is complete for Alembic and tests, and
+every domain's handlers (checkout hooks, event subscribers), so the app, CLI, simulator and
+tests all run the same reactions."""
+
+import importlib
 
 from shopops.accounts import models as accounts
 from shopops.aftersales import models as aftersales
@@ -9,6 +13,8 @@ from shopops.inventory import models as inventory
 from shopops.members import models as members
 from shopops.orders import models as orders
 from shopops.payments import models as payments
+from shopops.pricing import models as pricing
+from shopops.promotions import models as promotions
 
 __all__ = [
     "OutboxEvent",
@@ -20,4 +26,12 @@ __all__ = [
     "members",
     "orders",
     "payments",
+    "pricing",
+    "promotions",
 ]
+
+# Checkout discount hooks run in this order, each on what the previous left: promotions and
+# coupons, then flash sales and price lists, then points (capped on what is left to pay).
+HANDLERS = ("promotions", "pricing", "members")
+for _name in HANDLERS:
+    importlib.import_module(f"shopops.{_name}.handlers")

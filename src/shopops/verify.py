@@ -186,6 +186,19 @@ CHECKS: tuple[Check, ...] = (
         WHERE ol.refunded_amount <> COALESCE(x.total, 0) OR ol.refunded_amount > ol.total
         """,
     ),
+    Check(
+        "points_ledger",
+        "points balance = sum of ledger entries = the last entry's balance, never negative",
+        """
+        SELECT c.id AS customer_id, c.points_balance, COALESCE(e.total, 0) AS ledger
+        FROM customer c
+        LEFT JOIN (SELECT customer_id, SUM(amount) AS total FROM points_entry
+                   GROUP BY customer_id) e ON e.customer_id = c.id
+        WHERE c.points_balance <> COALESCE(e.total, 0) OR c.points_balance < 0
+           OR c.points_balance <> COALESCE((SELECT p.balance_after FROM points_entry p
+                WHERE p.customer_id = c.id ORDER BY p.id DESC LIMIT 1), 0)
+        """,
+    ),
 )
 
 

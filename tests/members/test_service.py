@@ -62,6 +62,7 @@ def test_register_derives_the_age_band_and_emits(uow):
         "city": "南京",
         "acquisition_channel": "douyin",
         "registered_at": when.isoformat(),
+        "referred_by": None,
     }
 
 

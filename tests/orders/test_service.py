@@ -557,9 +557,14 @@ def test_reads_and_lists(uow, engine, shop):
         assert total == 1
 
 
-def test_offers_reach_the_hooks_and_an_order_hook_can_refuse(uow, engine, shop):
+def test_offers_reach_the_hooks_and_an_order_hook_can_refuse(uow, engine, shop, monkeypatch):
     from shopops.errors import Conflict
+    from shopops.orders import pricing
     from shopops.orders.pricing import register_order_hook, unregister_order_hook
+
+    # Only this test's hooks: the real promotions and points hooks would refuse its codes.
+    monkeypatch.setattr(pricing, "_hooks", [])
+    monkeypatch.setattr(pricing, "_order_hooks", [])
 
     seen: list[tuple[tuple[str, ...], int]] = []
 

@@ -27,6 +27,8 @@ DOMAIN_ROUTERS = (
     "payments",
     "fulfillment",
     "aftersales",
+    "promotions",
+    "pricing",
 )
 
 

@@ -9,9 +9,10 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 
 from shopops.accounts.service import Principal, create_api_key
-from shopops.api.deps import SessionDep, Shopper, Staff
+from shopops.api.deps import Operator, SessionDep, Shopper, Staff
+from shopops.db import now
 from shopops.members import rules, service
-from shopops.members.errors import PiiHidden
+from shopops.members.errors import InvalidPoints, PiiHidden
 from shopops.members.models import Gender
 from shopops.members.schemas import (
     AddressCreate,
@@ -23,6 +24,19 @@ from shopops.members.schemas import (
     CustomerRead,
     CustomerRegistered,
     CustomerUpdate,
+    EvaluationRead,
+    MembershipRead,
+    PointsAdjust,
+    PointsEntryRead,
+    PointsExpire,
+    PointsPage,
+    PointsTotals,
+    ReferralApply,
+    ReferralCodeRead,
+    SignInRead,
+    TierCreate,
+    TierRead,
+    TierUpdate,
 )
 
 router = APIRouter(tags=["members"])
@@ -156,3 +170,139 @@ def read_customer(customer_id: int, session: SessionDep, principal: Staff) -> Cu
         for a in service.list_addresses(session, customer_id=customer_id)
     ]
     return CustomerDetail(**customer.model_dump(), addresses=addresses)
+
+
+# --- membership, points, referral -------------------------------------------------------------
+
+
+@router.get("/storefront/membership", response_model=MembershipRead, tags=["storefront"])
+def read_membership(session: SessionDep, principal: Shopper) -> MembershipRead:
+    """The shopper's tier, growth value, the next tier and the points balance."""
+    profile = service.customer_profile(session, customer_id=shopper_id(principal))
+    tiers = service.list_tiers(session)
+    current = next((t for t in tiers if t.code == profile.tier), None)
+    higher = [t for t in tiers if t.threshold > (current.threshold if current else 0)]
+    upcoming = min(higher, key=lambda t: t.threshold) if higher else None
+    return MembershipRead(
+        tier=TierRead.of(current) if current else None,
+        growth_value=profile.growth_value,
+        next_tier=TierRead.of(upcoming) if upcoming else None,
+        growth_to_next=max(0, upcoming.threshold - profile.growth_value) if upcoming else None,
+        paid_orders=profile.paid_orders,
+        total_paid=profile.total_paid,
+        points_balance=profile.points_balance,
+        tiers=[TierRead.of(t) for t in tiers],
+    )
+
+
+@router.get("/storefront/points", response_model=PointsPage, tags=["storefront"])
+def read_points(
+    session: SessionDep,
+    principal: Shopper,
+    limit: Annotated[int, Query(ge=1, le=200)] = 20,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> PointsPage:
+    """The balance and one page of the ledger, newest first."""
+    customer_id = shopper_id(principal)
+    rows, total = service.ledger(session, customer_id=customer_id, limit=limit, offset=offset)
+    return PointsPage(
+        balance=service.balance(session, customer_id=customer_id),
+        items=[PointsEntryRead.model_validate(r) for r in rows],
+        total=total,
+        limit=limit,
+        offset=offset,
+    )
+
+
+@router.post("/storefront/points/sign-in", response_model=SignInRead, tags=["storefront"])
+def sign_in(session: SessionDep, principal: Shopper) -> SignInRead:
+    """Daily sign-in (签到): points once a day; again the same day changes nothing."""
+    entry, credited = service.sign_in(session, customer_id=shopper_id(principal))
+    return SignInRead(
+        entry=PointsEntryRead.model_validate(entry),
+        credited=credited,
+        balance=service.balance(session, customer_id=shopper_id(principal)),
+    )
+
+
+@router.get("/storefront/referral-code", response_model=ReferralCodeRead, tags=["storefront"])
+def read_referral_code(session: SessionDep, principal: Shopper) -> ReferralCodeRead:
+    """The shopper's referral code to share, and who referred them."""
+    customer = service.get_customer(session, customer_id=shopper_id(principal))
+    return ReferralCodeRead(
+        code=service.referral_code(session, customer_id=customer.id),
+        referred_by=customer.referred_by,
+    )
+
+
+@router.post("/storefront/referral", response_model=ReferralCodeRead, tags=["storefront"])
+def apply_referral(
+    body: ReferralApply, session: SessionDep, principal: Shopper
+) -> ReferralCodeRead:
+    """Enter a friend's code after signing up (before the first paid order)."""
+    customer = service.attribute_referral(
+        session, customer_id=shopper_id(principal), code=body.code
+    )
+    return ReferralCodeRead(
+        code=service.referral_code(session, customer_id=customer.id),
+        referred_by=customer.referred_by,
+    )
+
+
+@router.get("/admin/membership/tiers", response_model=list[TierRead])
+def list_tiers(session: SessionDep, principal: Staff) -> list[TierRead]:
+    return [TierRead.of(t) for t in service.list_tiers(session)]
+
+
+@router.post(
+    "/admin/membership/tiers", response_model=TierRead, status_code=status.HTTP_201_CREATED
+)
+def create_tier(body: TierCreate, session: SessionDep, principal: Operator) -> TierRead:
+    """Add a tier; thresholds must strictly increase and discounts never shrink upwards."""
+    values = body.model_dump()
+    return TierRead.of(service.create_tier(session, **values))
+
+
+@router.patch("/admin/membership/tiers/{code}", response_model=TierRead)
+def update_tier(code: str, body: TierUpdate, session: SessionDep, principal: Operator) -> TierRead:
+    return TierRead.of(service.update_tier(session, code=code, changes=body.changes()))
+
+
+@router.delete("/admin/membership/tiers/{code}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_tier(code: str, session: SessionDep, principal: Operator) -> Response:
+    service.delete_tier(session, code=code)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post("/admin/membership/evaluate", response_model=EvaluationRead)
+def evaluate_tiers(session: SessionDep, principal: Operator) -> EvaluationRead:
+    """Re-evaluate every member's tier over the trailing window (may downgrade)."""
+    return EvaluationRead(**service.evaluate_tiers(session))
+
+
+@router.post("/admin/membership/birthday-gifts", response_model=PointsTotals)
+def grant_birthday_gifts(session: SessionDep, principal: Operator) -> PointsTotals:
+    """Grant today's birthday gifts (once a year per member); a daily job calls the same."""
+    granted = service.grant_birthday_gifts(session)
+    return PointsTotals(customers=len(granted), points=sum(granted.values()))
+
+
+@router.post("/admin/points/adjust", response_model=PointsEntryRead)
+def adjust_points(body: PointsAdjust, session: SessionDep, principal: Operator) -> PointsEntryRead:
+    """Credit or debit a customer's points with a reason (a debit cannot pass the balance)."""
+    entry = service.adjust_points(
+        session, customer_id=body.customer_id, amount=body.amount, reason=body.reason, ref=body.ref
+    )
+    return PointsEntryRead.model_validate(entry)
+
+
+@router.post("/admin/points/expire", response_model=PointsTotals)
+def expire_points(
+    session: SessionDep, principal: Operator, body: PointsExpire | None = None
+) -> PointsTotals:
+    """Expire the points whose lots have run out (FIFO); running it twice expires nothing more."""
+    as_of = body.as_of if body is not None and body.as_of is not None else None
+    if as_of is not None and as_of.tzinfo is None:
+        raise InvalidPoints("as_of needs a time zone", details={"field": "as_of"})
+    expired = service.expire_points(session, as_of=as_of or now(session))
+    return PointsTotals(customers=len(expired), points=sum(expired.values()))

@@ -35,3 +35,43 @@ class TooManyAddresses(Conflict):
 
 class PiiHidden(Forbidden):
     code = "pii_hidden"
+
+
+class TierNotFound(NotFound):
+    code = "tier_not_found"
+
+
+class TierExists(Conflict):
+    code = "tier_exists"
+
+
+class InvalidTiers(InvalidInput):
+    code = "invalid_tiers"
+
+
+class PointsInsufficient(Conflict):
+    code = "points_insufficient"
+
+
+class PointsOverCap(Conflict):
+    code = "points_over_cap"
+
+
+class InvalidPoints(InvalidInput):
+    code = "invalid_points"
+
+
+class ReferralCodeNotFound(NotFound):
+    code = "referral_code_not_found"
+
+
+class SelfReferral(Conflict):
+    code = "self_referral"
+
+
+class ReferralCycle(Conflict):
+    code = "referral_cycle"
+
+
+class AlreadyReferred(Conflict):
+    code = "already_referred"

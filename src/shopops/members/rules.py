@@ -1,10 +1,13 @@
-"""Pure rules of customers: contact validation, age bands, default addresses, PII masking."""
+"""Pure rules of customers and loyalty: contact validation, age bands, default addresses, PII
+masking; growth value, tiers, points earning, redemption caps, expiry and refunds; referral."""
 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 # A mainland China mobile number: 11 digits starting with 1 (after an optional +86 prefix).
@@ -131,3 +134,192 @@ def mask_customer(customer: Mapping[str, Any]) -> dict[str, Any]:
     if "birthday" in masked:
         masked["birthday"] = None
     return masked
+
+
+# --- membership: growth value and tiers ---------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Privileges:
+    """What a tier grants. Promotions applies the discount and free shipping at checkout."""
+
+    discount_bp: int = 0
+    free_shipping: bool = False
+    priority_shipping: bool = False
+    birthday_points: int = 0
+    member_day_offers: bool = False
+    points_multiplier_pct: int = 100
+
+
+@dataclass(frozen=True, slots=True)
+class Tier:
+    code: str
+    name_zh: str
+    name_en: str
+    threshold: int
+    privileges: Privileges = Privileges()
+
+
+# Defaults for a 3C shop with a ¥200-500 basket (growth ≈ ¥ paid + 10 an order): a couple of
+# orders make silver, a regular buyer reaches gold within a year.
+DEFAULT_TIERS: tuple[Tier, ...] = (
+    Tier("silver", "白银会员", "Silver", 1_000, Privileges(0, False, False, 200, True, 100)),
+    Tier("gold", "黄金会员", "Gold", 3_000, Privileges(200, True, False, 500, True, 120)),
+    Tier("platinum", "铂金会员", "Platinum", 8_000, Privileges(300, True, True, 1_000, True, 150)),
+    Tier("diamond", "钻石会员", "Diamond", 20_000, Privileges(500, True, True, 2_000, True, 200)),
+)
+MAX_DISCOUNT_BP = 5_000
+_TIER_CODE = re.compile(r"^[a-z][a-z0-9_]{0,19}$")
+
+
+def tier_problems(tiers: Sequence[Tier]) -> list[str]:
+    """Why a tier table is not usable (empty list = fine): unique codes, thresholds > 0 and
+    strictly increasing, privileges never shrinking as tiers rise, sane values."""
+    problems: list[str] = []
+    codes = [t.code for t in tiers]
+    if len(set(codes)) != len(codes):
+        problems.append("tier codes must be unique")
+    for t in tiers:
+        p = t.privileges
+        if not _TIER_CODE.match(t.code):
+            problems.append(f"{t.code!r}: a code is lowercase letters, digits and _ (≤20)")
+        if t.threshold <= 0:
+            problems.append(f"{t.code}: the growth threshold must be > 0")
+        if not 0 <= p.discount_bp <= MAX_DISCOUNT_BP:
+            problems.append(f"{t.code}: discount_bp must be within 0..{MAX_DISCOUNT_BP}")
+        if p.birthday_points < 0:
+            problems.append(f"{t.code}: birthday_points must be >= 0")
+        if not 100 <= p.points_multiplier_pct <= 1_000:
+            problems.append(f"{t.code}: points_multiplier_pct must be within 100..1000")
+    ordered = sorted(tiers, key=lambda t: t.threshold)
+    for low, high in itertools.pairwise(ordered):
+        if high.threshold == low.threshold:
+            problems.append(f"{low.code} and {high.code}: thresholds must strictly increase")
+        if high.privileges.discount_bp < low.privileges.discount_bp:
+            problems.append(f"{high.code}: a higher tier cannot have a smaller discount")
+    return problems
+
+
+def tier_for(growth: int, tiers: Sequence[Tier]) -> str:
+    """The highest tier whose threshold the growth value reaches ('' below the lowest)."""
+    best, best_threshold = "", -1
+    for t in tiers:
+        if best_threshold < t.threshold <= growth:
+            best, best_threshold = t.code, t.threshold
+    return best
+
+
+def tier_rank(code: str, tiers: Sequence[Tier]) -> int:
+    """0 for no tier, then 1, 2, … by threshold; an unknown (deleted) tier ranks 0."""
+    ordered = [t.code for t in sorted(tiers, key=lambda t: t.threshold)]
+    return ordered.index(code) + 1 if code in ordered else 0
+
+
+def evaluate_tier(current: str, growth: int, tiers: Sequence[Tier], *, downgrade: bool) -> str:
+    """The tier a member should hold. Events only raise it (`downgrade=False`); the periodic
+    re-evaluation over the trailing window may lower it too."""
+    target = tier_for(growth, tiers)
+    if downgrade:
+        return target
+    return target if tier_rank(target, tiers) >= tier_rank(current, tiers) else current
+
+
+def order_growth(paid: int, *, per_yuan: int, per_order: int) -> int:
+    """Growth value (成长值) of a paid order: spend (per whole yuan) plus a frequency bonus."""
+    return paid // 100 * per_yuan + per_order
+
+
+# --- points -----------------------------------------------------------------------------------
+
+
+def points_earned(paid: int, *, per_yuan: int, multiplier_pct: int = 100) -> int:
+    """Points a paid order earns: whole yuan × rate × the tier multiplier, rounded down."""
+    return paid // 100 * per_yuan * multiplier_pct // 100
+
+
+def points_value(points: int, *, points_per_yuan: int) -> int:
+    """Fen that `points` take off (rounded down)."""
+    return points * 100 // points_per_yuan
+
+
+def max_redeemable_points(remaining: int, *, cap_bp: int, points_per_yuan: int) -> int:
+    """Most points usable on an order whose items have `remaining` fen left after earlier
+    discounts: their value may not pass cap_bp of it."""
+    cap_fen = remaining * cap_bp // 10_000
+    return cap_fen * points_per_yuan // 100
+
+
+def proportional(total: int, part: int, whole: int) -> int:
+    """`total × part / whole` rounded down, clamped to 0..total (0 when whole is 0)."""
+    if whole <= 0 or total <= 0:
+        return 0
+    return max(0, min(total, total * part // whole))
+
+
+def expired_due(lots: Iterable[tuple[dt.datetime, int]], debits: int, as_of: dt.datetime) -> int:
+    """Points to expire now under FIFO: debits consume the lots that expire first, so what is
+    left of the lots expired by `as_of` is their total minus every debit so far (never < 0).
+
+    `lots` = (expires_at, amount) of every credit; `debits` = the total of every debit entry
+    (redeemed, reversed, expired, negative adjustments) as a positive number.
+    """
+    due = sum(amount for expires_at, amount in lots if expires_at <= as_of)
+    return max(0, due - debits)
+
+
+def add_months(when: dt.datetime, months: int) -> dt.datetime:
+    """The same day `months` later (clamped to the month's end)."""
+    month = when.month - 1 + months
+    year, month = when.year + month // 12, month % 12 + 1
+    days = [31, 29 if _leap(year) else 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1]
+    return when.replace(year=year, month=month, day=min(when.day, days))
+
+
+def _leap(year: int) -> bool:
+    return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
+
+
+# --- referral ---------------------------------------------------------------------------------
+
+# No 0/O/1/I: codes are read aloud and typed from screenshots.
+REFERRAL_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+REFERRAL_CODE_LENGTH = 8
+
+
+_CODE_SPACE = 32**REFERRAL_CODE_LENGTH  # 2**40
+_MULT = 0x9E3779B97  # odd, so invertible modulo 2**40
+_OFFSET = 0x5A5A5A5A5
+_INVERSE = pow(_MULT, -1, _CODE_SPACE)
+
+
+def referral_code(customer_id: int) -> str:
+    """The customer's referral code: a scrambled, reversible encoding of the id (so it needs
+    no storage and no uniqueness retries)."""
+    n = (customer_id * _MULT + _OFFSET) % _CODE_SPACE
+    chars = []
+    for _ in range(REFERRAL_CODE_LENGTH):
+        n, digit = divmod(n, 32)
+        chars.append(REFERRAL_ALPHABET[digit])
+    return "".join(chars)
+
+
+def decode_referral_code(code: str) -> int | None:
+    """The customer id a code stands for, or None when it is not a code."""
+    code = normalize_referral_code(code)
+    if len(code) != REFERRAL_CODE_LENGTH or any(c not in REFERRAL_ALPHABET for c in code):
+        return None
+    n = 0
+    for c in reversed(code):
+        n = n * 32 + REFERRAL_ALPHABET.index(c)
+    customer_id = (n - _OFFSET) * _INVERSE % _CODE_SPACE
+    return customer_id if 0 < customer_id < 2**31 else None
+
+
+def normalize_referral_code(raw: str) -> str:
+    return raw.strip().upper()
+
+
+def referral_chain_has(chain: Sequence[int], customer_id: int) -> bool:
+    """Whether attributing would make a cycle: the new referrer's own chain of referrers
+    already contains the customer."""
+    return customer_id in chain

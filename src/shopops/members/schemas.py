@@ -1,4 +1,4 @@
-"""API schemas of customers and addresses."""
+"""API schemas of customers, addresses, membership, points and referral."""
 
 from __future__ import annotations
 
@@ -52,6 +52,8 @@ class CustomerCreate(BaseModel):
     acquisition_channel: str = Field(
         default="direct", min_length=1, max_length=32, pattern=r"^[a-z0-9_\-]+$"
     )
+    # A friend's referral code (裂变): stored as attribution on the new customer.
+    referral_code: str | None = Field(default=None, min_length=4, max_length=16)
 
 
 class CustomerUpdate(BaseModel):
@@ -153,3 +155,145 @@ class AddressRead(BaseModel):
 
 
 CustomerDetail.model_rebuild()
+
+
+# --- membership -------------------------------------------------------------------------------
+
+TierCode = Annotated[str, Field(min_length=1, max_length=20, pattern=r"^[a-z][a-z0-9_]*$")]
+
+
+class TierFields(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name_zh: str = Field(min_length=1, max_length=50)
+    name_en: str = Field(min_length=1, max_length=50)
+    threshold: int = Field(gt=0, le=100_000_000, description="growth value that reaches it")
+    discount_bp: int = Field(default=0, ge=0, le=rules.MAX_DISCOUNT_BP)
+    free_shipping: bool = False
+    priority_shipping: bool = False
+    birthday_points: int = Field(default=0, ge=0, le=1_000_000)
+    member_day_offers: bool = False
+    points_multiplier_pct: int = Field(default=100, ge=100, le=1_000)
+
+
+class TierCreate(TierFields):
+    code: TierCode
+
+
+class TierUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name_zh: str | None = Field(default=None, min_length=1, max_length=50)
+    name_en: str | None = Field(default=None, min_length=1, max_length=50)
+    threshold: int | None = Field(default=None, gt=0, le=100_000_000)
+    discount_bp: int | None = Field(default=None, ge=0, le=rules.MAX_DISCOUNT_BP)
+    free_shipping: bool | None = None
+    priority_shipping: bool | None = None
+    birthday_points: int | None = Field(default=None, ge=0, le=1_000_000)
+    member_day_offers: bool | None = None
+    points_multiplier_pct: int | None = Field(default=None, ge=100, le=1_000)
+
+    def changes(self) -> dict[str, Any]:
+        return {k: v for k, v in self.model_dump(exclude_unset=True).items() if v is not None}
+
+
+class TierRead(TierFields):
+    code: str
+
+    @classmethod
+    def of(cls, tier: rules.Tier) -> TierRead:
+        p = tier.privileges
+        return cls(
+            code=tier.code,
+            name_zh=tier.name_zh,
+            name_en=tier.name_en,
+            threshold=tier.threshold,
+            discount_bp=p.discount_bp,
+            free_shipping=p.free_shipping,
+            priority_shipping=p.priority_shipping,
+            birthday_points=p.birthday_points,
+            member_day_offers=p.member_day_offers,
+            points_multiplier_pct=p.points_multiplier_pct,
+        )
+
+
+class MembershipRead(BaseModel):
+    """The shopper's membership: tier, growth value, the next tier and what it takes."""
+
+    tier: TierRead | None
+    growth_value: int
+    next_tier: TierRead | None
+    growth_to_next: int | None
+    paid_orders: int
+    total_paid: int
+    points_balance: int
+    tiers: list[TierRead]
+
+
+class EvaluationRead(BaseModel):
+    evaluated: int
+    up: int
+    down: int
+
+
+# --- points -----------------------------------------------------------------------------------
+
+
+class PointsEntryRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    kind: str
+    amount: int
+    growth: int
+    balance_after: int
+    ref: str
+    reason: str
+    order_id: int | None
+    expires_at: dt.datetime | None
+    created_at: dt.datetime
+
+
+class PointsPage(BaseModel):
+    balance: int
+    items: list[PointsEntryRead]
+    total: int
+    limit: int
+    offset: int
+
+
+class SignInRead(BaseModel):
+    entry: PointsEntryRead
+    credited: bool = Field(description="false when today's sign-in was already recorded")
+    balance: int
+
+
+class PointsAdjust(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    customer_id: int = Field(gt=0)
+    amount: int = Field(ge=-10_000_000, le=10_000_000, description="non-zero, either sign")
+    reason: str = Field(min_length=1, max_length=200)
+    ref: str = Field(default="", max_length=64)
+
+
+class PointsExpire(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    as_of: dt.datetime | None = Field(default=None, description="default: now")
+
+
+class PointsTotals(BaseModel):
+    customers: int
+    points: int
+
+
+class ReferralCodeRead(BaseModel):
+    code: str
+    referred_by: int | None
+
+
+class ReferralApply(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(min_length=4, max_length=16)

@@ -1,34 +1,29 @@
-"""Use cases of customers and their saved addresses."""
+"""Use cases of customers: registration, profile changes, the back office's list."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from shopops.db import now
+from shopops.errors import InvalidInput
 from shopops.events import emit
 from shopops.members import events, rules
 from shopops.members.errors import (
-    AddressNotFound,
     CustomerExists,
     CustomerNotFound,
     InvalidEmail,
     InvalidPhone,
-    NoDefaultAddress,
-    TooManyAddresses,
 )
-from shopops.members.models import Address, Customer, Gender
+from shopops.members.models import Customer, Gender
 
 CUSTOMER_FIELDS = frozenset(
     {"name", "phone", "email", "gender", "birthday", "age_band", "region", "city"}
-)
-ADDRESS_FIELDS = frozenset(
-    {"recipient", "phone", "province", "city", "district", "detail", "postal_code", "is_default"}
 )
 
 
@@ -101,13 +96,18 @@ def register_customer(
     city: str = "",
     acquisition_channel: str = "direct",
     registered_at: dt.datetime | None = None,
+    referral_code: str | None = None,
 ) -> Customer:
     """Create a customer (phone and e-mail unique) and emit `customer.registered`.
 
-    The age band is derived from the birthday when there is one.
+    The age band is derived from the birthday when there is one. A `referral_code` records
+    who referred them (404 `referral_code_not_found` for an unknown code).
     """
+    from shopops.members.service.referral import find_referrer
+
     phone, email = _phone(phone), _email(email)
     _check_unique(session, phone=phone, email=email)
+    referrer = find_referrer(session, code=referral_code) if referral_code else None
     when = registered_at or now(session)
     if birthday is not None:
         age_band = rules.age_band(birthday, when.date())
@@ -122,6 +122,7 @@ def register_customer(
         city=city,
         acquisition_channel=acquisition_channel,
         registered_at=when,
+        referred_by=referrer.id if referrer is not None else None,
     )
     session.add(customer)
     _flush_unique(session, phone=phone, email=email)
@@ -141,6 +142,24 @@ def get_customer(session: Session, *, customer_id: int) -> Customer:
     customer = session.get(Customer, customer_id)
     if customer is None:
         raise CustomerNotFound(f"no customer {customer_id}", details={"customer_id": customer_id})
+    return customer
+
+
+MAX_TAGS = 50
+MAX_TAG_LENGTH = 32
+
+
+def set_customer_tags(session: Session, *, customer_id: int, tags: Sequence[str]) -> Customer:
+    """Replace the customer's segment tags (trimmed, unique, sorted)."""
+    clean = sorted({t.strip() for t in tags if t.strip()})
+    if len(clean) > MAX_TAGS or any(len(t) > MAX_TAG_LENGTH for t in clean):
+        raise InvalidInput(
+            f"at most {MAX_TAGS} tags of at most {MAX_TAG_LENGTH} characters",
+            details={"field": "tags"},
+        )
+    customer = get_customer(session, customer_id=customer_id)
+    customer.tags = clean
+    session.flush()
     return customer
 
 
@@ -220,190 +239,3 @@ def list_customers(
         stmt.order_by(Customer.registered_at.desc(), Customer.id.desc()).limit(limit).offset(offset)
     )
     return list(page), total
-
-
-# --- addresses -------------------------------------------------------------------------------
-
-
-def list_addresses(session: Session, *, customer_id: int) -> list[Address]:
-    """The customer's saved addresses, the default first."""
-    stmt = (
-        select(Address)
-        .where(Address.customer_id == customer_id)
-        .order_by(Address.is_default.desc(), Address.id.desc())
-    )
-    return list(session.scalars(stmt))
-
-
-def get_address(session: Session, *, customer_id: int, address_id: int | None = None) -> Address:
-    """One of the customer's addresses; `address_id=None` means the default address.
-
-    Another customer's address is 404 `address_not_found`; no address at all is 409 `no_address`.
-    """
-    if address_id is not None:
-        address = session.get(Address, address_id)
-        if address is None or address.customer_id != customer_id:
-            raise AddressNotFound(
-                f"no address {address_id} for this customer", details={"address_id": address_id}
-            )
-        return address
-    stmt = (
-        select(Address)
-        .where(Address.customer_id == customer_id)
-        .order_by(Address.is_default.desc(), Address.id.desc())
-        .limit(1)
-    )
-    address = session.scalar(stmt)
-    if address is None:
-        raise NoDefaultAddress(
-            "the customer has no saved address; add one first",
-            details={"customer_id": customer_id},
-        )
-    return address
-
-
-def get_customer_and_address(
-    session: Session, *, customer_id: int, address_id: int | None = None
-) -> tuple[Customer, Address]:
-    """The customer and one of their addresses (`None` → the default) in one query, for
-    checkout; the same errors as `get_customer` and `get_address`."""
-    on = Address.customer_id == Customer.id
-    if address_id is not None:
-        on = and_(on, Address.id == address_id)
-    stmt = (
-        select(Customer, Address)
-        .outerjoin(Address, on)
-        .where(Customer.id == customer_id)
-        .order_by(Address.is_default.desc(), Address.id.desc())
-        .limit(1)
-    )
-    row = session.execute(stmt).first()
-    if row is None:
-        raise CustomerNotFound(f"no customer {customer_id}", details={"customer_id": customer_id})
-    customer, address = row
-    if address is None:
-        if address_id is not None:
-            raise AddressNotFound(
-                f"no address {address_id} for this customer", details={"address_id": address_id}
-            )
-        raise NoDefaultAddress(
-            "the customer has no saved address; add one first",
-            details={"customer_id": customer_id},
-        )
-    return customer, address
-
-
-def _unset_default(session: Session, *, customer_id: int) -> None:
-    # A statement of its own, before the new default is written: the partial unique index
-    # would refuse two defaults inside one flush in whatever order it runs the updates.
-    session.execute(
-        update(Address)
-        .where(Address.customer_id == customer_id, Address.is_default.is_(True))
-        .values(is_default=False)
-        .execution_options(synchronize_session="evaluate")
-    )
-
-
-def _clean_address(values: Mapping[str, Any]) -> dict[str, Any]:
-    out = dict(values)
-    if "phone" in out:
-        out["phone"] = _phone(out["phone"])
-        if out["phone"] is None:
-            raise InvalidPhone("the recipient's phone is required", details={"field": "phone"})
-    return out
-
-
-def add_address(
-    session: Session,
-    *,
-    customer_id: int,
-    recipient: str,
-    phone: str,
-    province: str,
-    city: str,
-    detail: str,
-    district: str = "",
-    postal_code: str = "",
-    is_default: bool = False,
-) -> Address:
-    """Save an address; the first one, or one marked default, becomes the default."""
-    get_customer(session, customer_id=customer_id)
-    count = session.scalar(
-        select(func.count()).select_from(Address).where(Address.customer_id == customer_id)
-    )
-    if (count or 0) >= rules.MAX_ADDRESSES:
-        raise TooManyAddresses(
-            f"at most {rules.MAX_ADDRESSES} saved addresses",
-            details={"limit": rules.MAX_ADDRESSES},
-        )
-    values = _clean_address({"phone": phone})
-    make_default = is_default or not count
-    if make_default and count:
-        _unset_default(session, customer_id=customer_id)
-    address = Address(
-        customer_id=customer_id,
-        recipient=recipient,
-        phone=values["phone"],
-        province=province,
-        city=city,
-        district=district,
-        detail=detail,
-        postal_code=postal_code,
-        is_default=make_default,
-    )
-    session.add(address)
-    session.flush()
-    return address
-
-
-def update_address(
-    session: Session, *, customer_id: int, address_id: int, changes: Mapping[str, Any]
-) -> Address:
-    """Change an address; making it the default unsets the old one. The default cannot be
-    un-defaulted directly: another address takes over only by becoming the default."""
-    unknown = set(changes) - ADDRESS_FIELDS
-    if unknown:
-        raise ValueError(f"not address fields: {sorted(unknown)}")
-    address = get_address(session, customer_id=customer_id, address_id=address_id)
-    values = _clean_address(changes)
-    becomes_default = values.pop("is_default", None) is True and not address.is_default
-    for key, value in values.items():
-        setattr(address, key, value)
-    if becomes_default:
-        _unset_default(session, customer_id=customer_id)
-        address.is_default = True
-    session.flush()
-    return address
-
-
-def delete_address(session: Session, *, customer_id: int, address_id: int) -> None:
-    """Delete an address; when it was the default, the newest remaining one takes over."""
-    address = get_address(session, customer_id=customer_id, address_id=address_id)
-    was_default = address.is_default
-    session.delete(address)
-    session.flush()
-    if not was_default:
-        return
-    ids = list(session.scalars(select(Address.id).where(Address.customer_id == customer_id)))
-    successor = rules.next_default_address(ids, removed=address_id)
-    if successor is not None:
-        session.execute(
-            update(Address)
-            .where(Address.id == successor)
-            .values(is_default=True)
-            .execution_options(synchronize_session="evaluate")
-        )
-
-
-def address_snapshot(address: Address) -> dict[str, Any]:
-    """The address as plain values, for an order to keep however the saved one changes."""
-    return {
-        "address_id": address.id,
-        "recipient": address.recipient,
-        "phone": address.phone,
-        "province": address.province,
-        "city": address.city,
-        "district": address.district,
-        "detail": address.detail,
-        "postal_code": address.postal_code,
-    }

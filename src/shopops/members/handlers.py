@@ -1,0 +1,66 @@
+"""The members domain's reactions, registered at import (shopops.models imports this module):
+checkout hooks for redeeming points, and subscribers that keep the membership counters,
+the points ledger, tiers and referral rewards in step with orders and refunds."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from shopops.events import OutboxEvent, subscribe
+from shopops.members.service import membership, points, redemption, referral
+from shopops.orders.pricing import register_discount_hook, register_order_hook
+
+
+def on_order_paid(session: Session, event: OutboxEvent) -> None:
+    p = event.payload
+    paid = int(p.get("paid_amount") or p["total"])
+    membership.record_order_paid(
+        session,
+        order_id=int(p["order_id"]),
+        customer_id=int(p["customer_id"]),
+        paid_amount=paid,
+        # Points and growth come from what the items cost, not the shipping.
+        items_paid=max(0, paid - int(p.get("shipping_fee") or 0)),
+    )
+
+
+def on_order_cancelled(session: Session, event: OutboxEvent) -> None:
+    p = event.payload
+    points.return_redeemed(
+        session,
+        order_id=int(p["order_id"]),
+        customer_id=int(p["customer_id"]),
+        reason=f"order {p.get('number', p['order_id'])} cancelled",
+    )
+
+
+def on_refund_succeeded(session: Session, event: OutboxEvent) -> None:
+    p = event.payload
+    if p.get("kind") != "order":
+        return  # a reversed payment the order never took: no points were earned on it
+    from shopops.orders import service as orders
+
+    order = orders.get_order(session, order_id=int(p["order_id"]))
+    points.reverse_for_refund(
+        session,
+        order_id=order.id,
+        customer_id=order.customer_id,
+        refund_id=int(p["refund_id"]),
+        refunded=order.refunded_amount,
+        paid=order.paid_amount,
+    )
+
+
+def on_order_completed(session: Session, event: OutboxEvent) -> None:
+    p = event.payload
+    referral.reward_referral(
+        session, customer_id=int(p["customer_id"]), order_id=int(p["order_id"])
+    )
+
+
+register_discount_hook(redemption.points_discount)
+register_order_hook(redemption.claim_points)
+subscribe("order.paid", on_order_paid)
+subscribe("order.cancelled", on_order_cancelled)
+subscribe("refund.succeeded", on_refund_succeeded)
+subscribe("order.completed", on_order_completed)

@@ -1,0 +1,24 @@
+"""Wires promotions into the store at import: the checkout's discount and order hooks, and
+the subscribers that release coupons on cancellation, grant cashback on completion and issue
+event coupons (registration, first order). `shopops.models` imports this module."""
+
+from __future__ import annotations
+
+from contextlib import AbstractContextManager
+
+from shopops.events import subscribe
+from shopops.orders.pricing import register_discount_hook, register_order_hook
+from shopops.promotions import service
+
+register_discount_hook(service.price_promotions)
+register_order_hook(service.claim_promotions)
+subscribe("order.cancelled", service.on_order_cancelled)
+subscribe("order.completed", service.on_order_completed)
+subscribe("order.paid", service.on_order_paid)
+subscribe("customer.registered", service.on_customer_registered)
+
+
+def suspended() -> AbstractContextManager[None]:
+    """Checkout without promotions inside the block (for tests of the checkout's own plumbing
+    that present made-up coupon codes); the hooks stay registered, in their place."""
+    return service.suspended()

@@ -1,0 +1,317 @@
+"""Coupon templates, issuing (one, bulk, on events), claiming and the customer's wallet."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from shopops.db import now
+from shopops.events import OutboxEvent, emit
+from shopops.members import service as members
+from shopops.promotions import events
+from shopops.promotions.errors import (
+    CouponNotClaimable,
+    CouponTemplateNotFound,
+    InvalidPromotion,
+)
+from shopops.promotions.models import (
+    Coupon,
+    CouponBatch,
+    CouponStatus,
+    CouponTemplate,
+    PromotionDef,
+    PromotionStatus,
+)
+from shopops.promotions.schemas import TemplateCreate
+from shopops.promotions.service import profile
+from shopops.promotions.service.definitions import get_promotion
+
+# Codes avoid 0/O and 1/I so they can be read out over the phone.
+_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+_CODE_LENGTH = 12
+MATCH_FIELDS = frozenset({"region", "city", "acquisition_channel", "age_band", "gender", "q"})
+MAX_BULK = 10_000
+
+
+def _new_code() -> str:
+    return "C" + "".join(secrets.choice(_ALPHABET) for _ in range(_CODE_LENGTH - 1))
+
+
+def create_template(session: Session, *, spec: TemplateCreate) -> CouponTemplate:
+    """A way to issue coupons of a promotion that `requires_coupon` (422 otherwise)."""
+    promo = get_promotion(session, promotion_id=spec.promotion_id)
+    if not promo.requires_coupon:
+        raise InvalidPromotion(
+            "coupons can be issued only for a promotion that requires a coupon",
+            details={"promotion_id": promo.id, "problems": []},
+        )
+    if spec.valid_until is not None and spec.valid_until.tzinfo is None:
+        raise InvalidPromotion("valid_until needs a time zone", details={"problems": []})
+    row = CouponTemplate(**spec.model_dump(), issued_count=0, active=True, created_at=now(session))
+    session.add(row)
+    session.flush()
+    return row
+
+
+def get_template(session: Session, *, template_id: int) -> CouponTemplate:
+    row = session.get(CouponTemplate, template_id)
+    if row is None:
+        raise CouponTemplateNotFound(
+            f"no coupon template {template_id}", details={"template_id": template_id}
+        )
+    return row
+
+
+def list_templates(session: Session, *, claimable: bool | None = None) -> list[CouponTemplate]:
+    stmt = select(CouponTemplate).order_by(CouponTemplate.id)
+    if claimable is not None:
+        stmt = stmt.where(CouponTemplate.claimable == claimable, CouponTemplate.active.is_(True))
+    return list(session.scalars(stmt))
+
+
+def _valid_until(t: CouponTemplate, promo: PromotionDef, at: dt.datetime) -> dt.datetime | None:
+    ends = [x for x in (t.valid_until, promo.ends_at) if x is not None]
+    if t.valid_days is not None:
+        ends.append(at + dt.timedelta(days=t.valid_days))
+    return min(ends) if ends else None
+
+
+def _take_stock(session: Session, t: CouponTemplate, n: int) -> None:
+    """Count `n` more coupons issued, unless that passes the template's issue limit (409)."""
+    ct = CouponTemplate
+    res = session.execute(
+        update(ct)
+        .where(ct.id == t.id, (ct.issue_limit.is_(None)) | (ct.issued_count + n <= ct.issue_limit))
+        .values(issued_count=ct.issued_count + n),
+        execution_options={"synchronize_session": False},
+    )
+    if res.rowcount != 1:  # type: ignore[attr-defined]
+        raise CouponNotClaimable(
+            "no coupons of this kind are left to issue",
+            details={"template_id": t.id, "reason": "out_of_stock", "requested": n},
+        )
+    session.expire(t, ["issued_count"])
+
+
+def _held(session: Session, template_id: int, customer_ids: Sequence[int]) -> dict[int, int]:
+    rows = session.execute(
+        select(Coupon.customer_id, func.count())
+        .where(Coupon.template_id == template_id, Coupon.customer_id.in_(list(customer_ids)))
+        .group_by(Coupon.customer_id)
+    )
+    return {cid: n for cid, n in rows}
+
+
+def _issue_many(
+    session: Session,
+    t: CouponTemplate,
+    customer_ids: Sequence[int],
+    *,
+    reason: str,
+    batch: CouponBatch | None = None,
+) -> list[Coupon]:
+    promo = get_promotion(session, promotion_id=t.promotion_id)
+    if promo.status in (PromotionStatus.ENDED,) or not t.active:
+        raise CouponNotClaimable(
+            "this coupon's promotion has ended or its template is disabled",
+            details={"template_id": t.id, "reason": "inactive"},
+        )
+    if not customer_ids:
+        return []
+    _take_stock(session, t, len(customer_ids))
+    at = now(session)
+    until = _valid_until(t, promo, at)
+    coupons = [
+        Coupon(
+            template_id=t.id,
+            promotion_id=t.promotion_id,
+            batch_id=batch.id if batch is not None else None,
+            code=_new_code(),
+            customer_id=cid,
+            status=CouponStatus.ISSUED,
+            reason=reason[:100],
+            valid_from=at,
+            valid_until=until,
+            issued_at=at,
+            release_count=0,
+        )
+        for cid in customer_ids
+    ]
+    session.add_all(coupons)
+    session.flush()
+    for c in coupons:
+        emit(
+            session,
+            events.COUPON_ISSUED,
+            aggregate_type="coupon",
+            aggregate_id=c.id,
+            payload=events.coupon(c, campaign_id=promo.campaign_id),
+            occurred_at=at,
+        )
+    return coupons
+
+
+def issue_coupon(session: Session, *, template_id: int, customer_id: int, reason: str) -> Coupon:
+    """Put one coupon of the template in the customer's wallet (emits `coupon.issued`).
+
+    409 `coupon_not_claimable` when the template is out of stock, inactive, or the customer
+    already holds `per_customer` coupons of it; 404 for an unknown customer or template.
+    """
+    t = get_template(session, template_id=template_id)
+    members.get_customer(session, customer_id=customer_id)
+    if _held(session, t.id, [customer_id]).get(customer_id, 0) >= t.per_customer:
+        raise CouponNotClaimable(
+            "you already hold this coupon",
+            details={"template_id": t.id, "reason": "per_customer", "limit": t.per_customer},
+        )
+    return _issue_many(session, t, [customer_id], reason=reason)[0]
+
+
+def claim_coupon(session: Session, *, template_id: int, customer_id: int) -> Coupon:
+    """A shopper takes a public coupon (409 `coupon_not_claimable` for a private one)."""
+    t = get_template(session, template_id=template_id)
+    if not t.claimable:
+        raise CouponNotClaimable(
+            "this coupon cannot be claimed", details={"template_id": t.id, "reason": "private"}
+        )
+    return issue_coupon(session, template_id=template_id, customer_id=customer_id, reason="claimed")
+
+
+def issue_bulk(
+    session: Session,
+    *,
+    template_id: int,
+    customer_ids: Sequence[int] = (),
+    match: Mapping[str, str] | None = None,
+    reason: str = "bulk",
+) -> tuple[CouponBatch, int]:
+    """Issue to a list of customers and/or to every customer matching simple attributes
+    (region, city, acquisition_channel, age_band, gender, q); customers who already hold
+    `per_customer` coupons of the template are skipped. Returns the batch and the skip count."""
+    t = get_template(session, template_id=template_id)
+    match = dict(match or {})
+    unknown = set(match) - MATCH_FIELDS
+    if unknown:
+        raise InvalidPromotion(
+            f"cannot match customers on {sorted(unknown)}",
+            details={"problems": [], "match": sorted(unknown), "allowed": sorted(MATCH_FIELDS)},
+        )
+    wanted = list(dict.fromkeys(customer_ids))
+    if match:
+        found, _ = members.list_customers(session, **match, limit=MAX_BULK)
+        wanted += [c.id for c in found if c.id not in set(wanted)]
+    for cid in customer_ids:
+        members.get_customer(session, customer_id=cid)
+    if len(wanted) > MAX_BULK:
+        raise InvalidPromotion(
+            f"at most {MAX_BULK} customers per batch",
+            details={"problems": [], "count": len(wanted)},
+        )
+    held = _held(session, t.id, wanted) if wanted else {}
+    chosen = [cid for cid in wanted if held.get(cid, 0) < t.per_customer]
+    batch = CouponBatch(
+        template_id=t.id,
+        reason=reason[:100],
+        criteria={"customer_ids": len(customer_ids), "match": match},
+        issued=len(chosen),
+        created_at=now(session),
+    )
+    session.add(batch)
+    session.flush()
+    _issue_many(session, t, chosen, reason=reason, batch=batch)
+    return batch, len(wanted) - len(chosen)
+
+
+def wallet(
+    session: Session, *, customer_id: int, include_used: bool = False
+) -> list[tuple[Coupon, str, bool]]:
+    """The customer's coupons, newest first, with their template's name and whether they can
+    be used now (issued, inside the validity window, promotion running)."""
+    at = now(session)
+    stmt = (
+        select(Coupon, CouponTemplate.name, PromotionDef.status)
+        .join(CouponTemplate, CouponTemplate.id == Coupon.template_id)
+        .join(PromotionDef, PromotionDef.id == Coupon.promotion_id)
+        .where(Coupon.customer_id == customer_id)
+        .order_by(Coupon.id.desc())
+    )
+    if not include_used:
+        stmt = stmt.where(Coupon.status == CouponStatus.ISSUED)
+    out = []
+    for coupon, name, status in session.execute(stmt):
+        usable = (
+            coupon.status == CouponStatus.ISSUED
+            and coupon.valid_from <= at
+            and (coupon.valid_until is None or at < coupon.valid_until)
+            and status == PromotionStatus.ACTIVE
+        )
+        out.append((coupon, name, usable))
+    return out
+
+
+def expire_coupons(session: Session) -> int:
+    """Mark issued coupons past their validity as expired (a timed job); how many."""
+    res = session.execute(
+        update(Coupon)
+        .where(
+            Coupon.status == CouponStatus.ISSUED,
+            Coupon.valid_until.is_not(None),
+            Coupon.valid_until <= now(session),
+        )
+        .values(status=CouponStatus.EXPIRED),
+        execution_options={"synchronize_session": False},
+    )
+    return int(res.rowcount)  # type: ignore[attr-defined]
+
+
+def _issue_on_trigger(session: Session, *, trigger: str, customer_id: int) -> list[Coupon]:
+    templates = session.scalars(
+        select(CouponTemplate)
+        .join(PromotionDef, PromotionDef.id == CouponTemplate.promotion_id)
+        .where(
+            CouponTemplate.trigger == trigger,
+            CouponTemplate.active.is_(True),
+            PromotionDef.status.in_([PromotionStatus.ACTIVE, PromotionStatus.DRAFT]),
+        )
+        .order_by(CouponTemplate.id)
+    ).all()
+    issued: list[Coupon] = []
+    for t in templates:
+        if _held(session, t.id, [customer_id]).get(customer_id, 0) >= t.per_customer:
+            continue
+        try:
+            issued += _issue_many(session, t, [customer_id], reason=trigger)
+        except CouponNotClaimable:
+            continue  # out of stock: the customer simply gets none
+    return issued
+
+
+def on_customer_registered(session: Session, event: OutboxEvent) -> None:
+    """Registration coupons (首单券 and the like) go to every new customer."""
+    _issue_on_trigger(
+        session, trigger="registration", customer_id=int(event.payload["customer_id"])
+    )
+
+
+def on_order_paid(session: Session, event: OutboxEvent) -> None:
+    """First-order rewards: issued when a customer's first order is paid."""
+    customer_id = int(event.payload["customer_id"])
+    exists = session.scalar(
+        select(CouponTemplate.id)
+        .where(CouponTemplate.trigger == "first_order", CouponTemplate.active.is_(True))
+        .limit(1)
+    )
+    if exists is None:
+        return
+    if profile.paid_orders(session, customer_id=customer_id) > 1:
+        return
+    _issue_on_trigger(session, trigger="first_order", customer_id=customer_id)
+
+
+def coupon_summary(coupon: Coupon) -> dict[str, Any]:
+    return events.coupon(coupon)

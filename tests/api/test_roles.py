@@ -22,7 +22,13 @@ PUBLIC_PREFIXES = (
     "/storefront/products",
     "/payments/callback",
 )
-PUBLIC_EXACT = {("POST", "/storefront/customers")}
+# Sign-up, and behavioural tracking from anonymous browsers (PostHog-style public ingestion;
+# the events carry no authority and are validated one by one).
+PUBLIC_EXACT = {
+    ("POST", "/storefront/customers"),
+    ("POST", "/t/batch"),
+    ("POST", "/t/events"),
+}
 
 
 def _guards(dependant) -> list[RoleGuard]:  # type: ignore[no-untyped-def]

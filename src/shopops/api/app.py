@@ -29,6 +29,7 @@ DOMAIN_ROUTERS = (
     "aftersales",
     "promotions",
     "pricing",
+    "tracking",
 )
 
 

@@ -67,6 +67,13 @@ def _evaluate_tiers(session: Session, settings: Settings) -> int:
     return counts.get("up", 0) + counts.get("down", 0)
 
 
+def _load_warehouse(session: Session, settings: Settings) -> int:
+    # The loader reads through its own read-only connections; this session stays unused.
+    from shopops.warehouse import run_incremental
+
+    return run_incremental(settings, engine=session.get_bind())
+
+
 HOUR = 3600
 DEFAULT_JOBS = (
     Job("expire_unpaid_orders", 30, _expire_unpaid),
@@ -76,6 +83,7 @@ DEFAULT_JOBS = (
     Job("expire_points", HOUR, _expire_points),
     Job("grant_birthday_gifts", HOUR, _birthday_gifts),
     Job("evaluate_tiers", 24 * HOUR, _evaluate_tiers),
+    Job("load_warehouse", 300, _load_warehouse),
 )
 
 

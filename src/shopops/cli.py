@@ -346,5 +346,13 @@ def etl(
         raise typer.Exit(1)
 
 
+# The analyses' commands live with them (analytics/analyses/cli.py).
+from shopops.analytics.analyses.cli import app as analyze_app  # noqa: E402
+
+app.add_typer(
+    analyze_app, name="analyze", help="Funnels, paths, retention, RFM, CLV, baskets, ROI."
+)
+
+
 def main() -> None:
     app()

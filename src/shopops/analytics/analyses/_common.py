@@ -1,0 +1,205 @@
+"""What every analysis shares: typed input errors, table access that turns a missing table
+into an empty one, date-range checks, and the Arrow schemas of the behaviour facts."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import uuid
+from typing import Any
+
+import ibis.expr.types as ir
+import pandas as pd
+import pyarrow as pa
+
+from shopops.analytics.engine import UnknownTable, Warehouse
+from shopops.errors import InvalidInput
+
+TS = pa.timestamp("us", tz="UTC")
+
+# fact_events / fact_sessions / dim_identity are written by tracking (docs/warehouse.md).
+BEHAVIOUR_SCHEMAS: dict[str, pa.Schema] = {
+    "fact_events": pa.schema(
+        [
+            ("event_id", pa.string()),
+            ("distinct_id", pa.string()),
+            ("person_id", pa.string()),
+            ("customer_id", pa.int64()),
+            ("event", pa.string()),
+            ("ts_at", TS),
+            ("session_id", pa.string()),
+            ("channel", pa.string()),
+            ("utm_source", pa.string()),
+            ("utm_medium", pa.string()),
+            ("utm_campaign", pa.string()),
+            ("referrer_domain", pa.string()),
+            ("device", pa.string()),
+            ("os", pa.string()),
+            ("province", pa.string()),
+            ("path", pa.string()),
+            ("sku_id", pa.int64()),
+            ("product_id", pa.int64()),
+            ("search_query", pa.string()),
+            ("order_id", pa.int64()),
+            ("amount", pa.int64()),
+            ("properties", pa.string()),
+            ("date", pa.date32()),
+        ]
+    ),
+    "fact_sessions": pa.schema(
+        [
+            ("session_id", pa.string()),
+            ("person_id", pa.string()),
+            ("started_at", TS),
+            ("ended_at", TS),
+            ("duration_seconds", pa.int64()),
+            ("events", pa.int64()),
+            ("page_views", pa.int64()),
+            ("channel", pa.string()),
+            ("utm_campaign", pa.string()),
+            ("landing_path", pa.string()),
+            ("exit_path", pa.string()),
+            ("bounced", pa.bool_()),
+            ("converted", pa.bool_()),
+            ("device", pa.string()),
+            ("province", pa.string()),
+            ("date", pa.date32()),
+        ]
+    ),
+}
+
+
+def contract_schemas() -> dict[str, pa.Schema]:
+    """Every contract table's schema as read (facts with their `date` partition column), for
+    tables without files yet: the analytics layer's `READ_SCHEMAS`, and for any table it lacks,
+    the loader's schemas and the behaviour facts here."""
+    from shopops.warehouse.schema import DIMENSIONS, FACTS
+
+    schemas = {**BEHAVIOUR_SCHEMAS, **DIMENSIONS}
+    for name, schema in FACTS.items():
+        schemas[name] = (
+            schema if "date" in schema.names else schema.append(pa.field("date", pa.date32()))
+        )
+    try:
+        from shopops.analytics.schema import READ_SCHEMAS
+    except ImportError:  # the registry's contract module is optional for the analyses
+        return schemas
+    return {**schemas, **READ_SCHEMAS}
+
+
+class UnknownEvent(InvalidInput):
+    code = "unknown_event"
+
+
+class UnknownDimension(InvalidInput):
+    code = "unknown_dimension"
+
+
+class BadWindow(InvalidInput):
+    code = "bad_window"
+
+
+class BadPeriod(InvalidInput):
+    code = "bad_period"
+
+
+class BadParameter(InvalidInput):
+    code = "bad_parameter"
+
+
+def table(wh: Warehouse, name: str) -> ir.Table:
+    """`wh.table(name)`; a table with no files yet reads as an empty table of its contract
+    columns, so an analysis over no data gives empty results instead of an error."""
+    try:
+        return wh.table(name)
+    except UnknownTable:
+        schema = contract_schemas().get(name)
+        if schema is None:
+            raise
+        wh.schemas.setdefault(name, schema)
+        return wh.table(name)
+
+
+def materialize(wh: Warehouse, expr: ir.Table, held: list[str]) -> ir.Table:
+    """Compute `expr` once on the warehouse's own connection (a temp table on DuckDB, a temp
+    view elsewhere) and return it as a table; its name is appended to `held` for `drop`.
+
+    Not `Table.cache()`: over in-memory (empty) tables it would cache on Ibis's default
+    backend, which the warehouse's connection cannot see."""
+    name = f"_shopops_{uuid.uuid4().hex}"
+    if wh.backend_name == "duckdb":
+        wh.con.create_table(name, expr, temp=True)
+    else:
+        wh.con.create_view(name, expr)
+    held.append(name)
+    return wh.con.table(name)
+
+
+def drop(wh: Warehouse, held: list[str]) -> None:
+    """Drop what `materialize` made (never raises: cleanup must not hide a result)."""
+    for name in reversed(held):
+        with contextlib.suppress(Exception):
+            if wh.backend_name == "duckdb":
+                wh.con.drop_table(name, force=True)
+            else:
+                wh.con.drop_view(name, force=True)
+    held.clear()
+
+
+def check_period(start: dt.date | None, end: dt.date | None) -> None:
+    """Raise `BadPeriod` unless start ≤ end (either may be open)."""
+    if start is not None and end is not None and start > end:
+        raise BadPeriod(
+            f"the period starts ({start}) after it ends ({end})",
+            details={"start": start.isoformat(), "end": end.isoformat()},
+        )
+
+
+def check_dimension(t: ir.Table, dimension: str | None, allowed: frozenset[str]) -> None:
+    """Raise `UnknownDimension` unless `dimension` is None or one of `allowed` (and a column)."""
+    if dimension is None:
+        return
+    if dimension not in allowed or dimension not in t.columns:
+        raise UnknownDimension(
+            f"cannot break down by {dimension!r}",
+            details={"dimension": dimension, "allowed": sorted(allowed)},
+        )
+
+
+def execute_df(wh: Warehouse, expr: ir.Table) -> pd.DataFrame:
+    """Run a table expression; the result as a pandas frame with a fresh 0..n index."""
+    df = wh.execute(expr)
+    return df.reset_index(drop=True)
+
+
+def to_date(value: Any) -> dt.date:
+    """A backend's date value (date, datetime, Timestamp or ISO text) as a `date`."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, pd.Timestamp):
+        return value.date()
+    return dt.date.fromisoformat(str(value)[:10])
+
+
+def clean(value: Any) -> Any:
+    """A NumPy/pandas scalar as plain JSON-able Python (NaN → None)."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, float | int | str | bool):
+        if isinstance(value, float) and value != value:
+            return None
+        return value
+    if hasattr(value, "item"):
+        return clean(value.item())
+    if isinstance(value, pd.Timestamp):
+        return value.isoformat()
+    if isinstance(value, dt.date | dt.datetime):
+        return value.isoformat()
+    return value
+
+
+def records(df: pd.DataFrame) -> list[dict[str, Any]]:
+    """A frame as a list of JSON-able dicts."""
+    return [{k: clean(v) for k, v in row.items()} for row in df.to_dict(orient="records")]

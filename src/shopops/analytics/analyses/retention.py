@@ -1,0 +1,190 @@
+"""Acquisition cohorts and repurchase retention (cohort × period offset).
+
+A customer is **retained at offset k** when they have a paid order in the k-th period after
+their cohort's period (weeks start on Monday; months are calendar months; shop dates).
+
+Cohorts:
+* `first_order` (default): the period of the customer's **first-ever** paid order — first over
+  the customer's whole history, not first within the period asked for. That was PostHog's
+  first-time retention bug (posthog #2368: "first time" computed inside the selected range, so
+  old customers showed up as new cohort members). Offset 0 is the whole cohort by definition;
+  `repeat_in_first_period` counts those who bought again within that first period.
+* `registration`: the period of `dim_customer.registered_date` (customers who never bought are
+  in the cohort and never retained).
+
+Modes:
+* `first_time` (default): each customer belongs to exactly one cohort, as above.
+* `recurring`: every period in which a customer bought starts a cohort for them (a customer is
+  in many cohorts); retained at k = bought again k periods later. Only meaningful with
+  `first_order`-style activity cohorts, so it ignores `cohort`.
+
+Cells for periods after `end` are `None` (not yet observable), not 0.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from shopops.analytics.analyses._common import (
+    BadParameter,
+    check_period,
+    execute_df,
+    table,
+    to_date,
+)
+from shopops.analytics.engine import Warehouse
+
+GRAINS = ("week", "month")
+COHORTS = ("first_order", "registration")
+MODES = ("first_time", "recurring")
+MAX_PERIODS = 60
+
+
+def period_start(day: dt.date, grain: str) -> dt.date:
+    """The first day of `day`'s week (Monday) or month."""
+    if grain == "week":
+        return day - dt.timedelta(days=day.weekday())
+    return day.replace(day=1)
+
+
+def offset(a: dt.date, b: dt.date, grain: str) -> int:
+    """Whole periods from period start `a` to period start `b`."""
+    if grain == "week":
+        return (b - a).days // 7
+    return (b.year - a.year) * 12 + (b.month - a.month)
+
+
+@dataclass
+class CohortRow:
+    cohort: dt.date
+    size: int
+    retained: list[int | None]
+    repeat_in_first_period: int = 0
+
+    @property
+    def rates(self) -> list[float | None]:
+        return [None if r is None or not self.size else r / self.size for r in self.retained]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "cohort": self.cohort.isoformat(),
+            "size": self.size,
+            "retained": self.retained,
+            "rates": self.rates,
+            "repeat_in_first_period": self.repeat_in_first_period,
+        }
+
+
+@dataclass
+class RetentionResult:
+    grain: str
+    cohort: str
+    mode: str
+    start: dt.date
+    end: dt.date
+    rows: list[CohortRow] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "grain": self.grain,
+            "cohort": self.cohort,
+            "mode": self.mode,
+            "start": self.start.isoformat(),
+            "end": self.end.isoformat(),
+            "rows": [r.to_dict() for r in self.rows],
+        }
+
+
+def _check(grain: str, cohort: str, mode: str, periods: int) -> None:
+    for name, value, allowed in (
+        ("grain", grain, GRAINS),
+        ("cohort", cohort, COHORTS),
+        ("mode", mode, MODES),
+    ):
+        if value not in allowed:
+            raise BadParameter(
+                f"{name} must be one of {', '.join(allowed)}",
+                details={name: value, "allowed": list(allowed)},
+            )
+    if not 1 <= periods <= MAX_PERIODS:
+        raise BadParameter(f"periods must be 1..{MAX_PERIODS}", details={"periods": periods})
+
+
+def retention(
+    wh: Warehouse,
+    *,
+    start: dt.date,
+    end: dt.date,
+    grain: str = "month",
+    cohort: str = "first_order",
+    mode: str = "first_time",
+    periods: int = 12,
+) -> RetentionResult:
+    """Cohorts whose period starts within [start, end], retention over `periods` offsets."""
+    _check(grain, cohort, mode, periods)
+    check_period(start, end)
+    o = table(wh, "fact_orders")
+    o = o.filter(o.paid_date.notnull(), o.customer_id.notnull(), o.paid_date <= end)
+    # Per customer and paid day (the backend does the heavy grouping; periods in Python).
+    days = execute_df(wh, o.group_by("customer_id", "paid_date").aggregate(orders=o.count()))
+    activity = pd.DataFrame(
+        {
+            "customer_id": days["customer_id"].astype("int64"),
+            "p": [period_start(to_date(d), grain) for d in days["paid_date"]],
+            "orders": days["orders"].astype("int64"),
+        }
+    )
+    activity = activity.groupby(["customer_id", "p"], as_index=False)["orders"].sum()
+    first_p, last_p = period_start(start, grain), period_start(end, grain)
+    result = RetentionResult(grain=grain, cohort=cohort, mode=mode, start=start, end=end)
+    if mode == "recurring":
+        members = activity[["customer_id", "p"]].rename(columns={"p": "cohort"})
+        members["orders_in_first"] = activity["orders"]
+    elif cohort == "first_order":
+        first = activity.sort_values("p").groupby("customer_id", as_index=False).first()
+        members = first.rename(columns={"p": "cohort", "orders": "orders_in_first"})
+    else:
+        c = table(wh, "dim_customer")
+        reg = execute_df(
+            wh,
+            c.filter(c.registered_date.notnull(), c.registered_date <= end).select(
+                "customer_id", "registered_date"
+            ),
+        )
+        members = pd.DataFrame(
+            {
+                "customer_id": reg["customer_id"].astype("int64"),
+                "cohort": [period_start(to_date(d), grain) for d in reg["registered_date"]],
+            }
+        )
+        members["orders_in_first"] = 0
+    members = members[(members["cohort"] >= first_p) & (members["cohort"] <= last_p)]
+    if members.empty:
+        return result
+    joined = members.merge(activity, on="customer_id")
+    joined["k"] = [offset(c, p, grain) for c, p in zip(joined["cohort"], joined["p"], strict=True)]
+    joined = joined[(joined["k"] >= 0) & (joined["k"] < periods)]
+    counts = joined.groupby(["cohort", "k"])["customer_id"].nunique()
+    sizes = members.groupby("cohort")["customer_id"].nunique()
+    repeats = members[members["orders_in_first"] >= 2].groupby("cohort")["customer_id"].nunique()
+    for cohort_start, size in sizes.sort_index().items():
+        observable = offset(cohort_start, last_p, grain)
+        retained: list[int | None] = [
+            int(counts.get((cohort_start, k), 0)) if k <= observable else None
+            for k in range(periods)
+        ]
+        if cohort == "first_order" or mode == "recurring":
+            retained[0] = int(size)
+        result.rows.append(
+            CohortRow(
+                cohort=cohort_start,
+                size=int(size),
+                retained=retained,
+                repeat_in_first_period=int(repeats.get(cohort_start, 0)),
+            )
+        )
+    return result

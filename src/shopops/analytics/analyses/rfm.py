@@ -1,0 +1,267 @@
+"""RFM scores and the eight named groups, lifecycle stage and ACCA stage, per customer.
+
+* R = days from the customer's last paid order to `as_of` (recency: smaller is better),
+  F = paid orders, M = paid amount (fen), over paid orders with `start ≤ paid_date ≤ as_of`
+  (`start=None`: all history). Only customers with a paid order in the window are scored.
+* Quintile scores 1–5 (5 best): `1 + ⌊5·(r−1)/n⌋`, r = the customer's rank from worst (1) to
+  best (n) with ties sharing the lowest rank, so equal values always get equal scores.
+* The eight groups exactly as METRICS.md: R, F, M are "high" when at least as good as the
+  shop's median over the scored customers (R: recency ≤ the median recency; F, M: ≥ median).
+* Lifecycle (over all paid orders up to `as_of`, whatever `start`): `new` if the first-ever
+  paid order is within NEW_DAYS; otherwise by recency: `active` (≤ ACTIVE_DAYS), `returning`
+  (≤ ACTIVE_DAYS but the gap before the last order was longer than ACTIVE_DAYS: came back),
+  `dormant` (≤ DORMANT_DAYS), `lost` (older).
+* ACCA (for every customer registered by `as_of`, buyers or not): `refer` if another customer
+  has `dim_customer.referred_by` = this customer; else `retain` with ≥ 2 paid orders, `activate`
+  with 1, `acquire` with none.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from shopops.analytics.analyses._common import (
+    check_period,
+    clean,
+    execute_df,
+    records,
+    table,
+    to_date,
+)
+from shopops.analytics.engine import Warehouse
+
+NEW_DAYS = 30
+ACTIVE_DAYS = 90
+DORMANT_DAYS = 180
+
+# (R high, F high, M high) → (code, 中文, English), exactly the groups of METRICS.md.
+SEGMENTS: dict[tuple[bool, bool, bool], tuple[str, str, str]] = {
+    (True, True, True): ("important_value", "重要价值客户", "Important value"),
+    (True, False, True): ("important_develop", "重要发展客户", "Important to develop"),
+    (False, True, True): ("important_keep", "重要保持客户", "Important to keep"),
+    (False, False, True): ("important_win_back", "重要挽留客户", "Important to win back"),
+    (True, True, False): ("general_value", "一般价值客户", "General value"),
+    (True, False, False): ("general_develop", "一般发展客户", "General to develop"),
+    (False, True, False): ("general_keep", "一般保持客户", "General to keep"),
+    (False, False, False): ("general_win_back", "一般挽留客户", "General to win back"),
+}
+LIFECYCLE = {
+    "new": "新客",
+    "active": "活跃",
+    "returning": "回流",
+    "dormant": "沉睡",
+    "lost": "流失",
+}
+ACCA = {"acquire": "获取", "activate": "激活", "retain": "留存", "refer": "推荐"}
+COLUMNS = [
+    "customer_id",
+    "recency_days",
+    "frequency",
+    "monetary",
+    "r_score",
+    "f_score",
+    "m_score",
+    "rfm",
+    "r_high",
+    "f_high",
+    "m_high",
+    "segment",
+    "segment_zh",
+    "segment_en",
+    "lifecycle",
+]
+
+
+def quintile_scores(goodness: np.ndarray) -> np.ndarray:
+    """1–5 per value, 5 for the best fifth; ties share the score of their lowest rank."""
+    n = len(goodness)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    ranks = pd.Series(goodness).rank(method="min").to_numpy()
+    return (1 + np.floor(5 * (ranks - 1) / n)).astype(np.int64)
+
+
+def segment_of(r_high: bool, f_high: bool, m_high: bool) -> tuple[str, str, str]:
+    return SEGMENTS[(bool(r_high), bool(f_high), bool(m_high))]
+
+
+def lifecycle_stage(
+    *, as_of: dt.date, first: dt.date, last: dt.date, previous: dt.date | None
+) -> str:
+    """The lifecycle stage of a buyer (thresholds in the module docstring)."""
+    if (as_of - first).days <= NEW_DAYS:
+        return "new"
+    recency = (as_of - last).days
+    if recency <= ACTIVE_DAYS:
+        if previous is not None and (last - previous).days > ACTIVE_DAYS:
+            return "returning"
+        return "active"
+    return "dormant" if recency <= DORMANT_DAYS else "lost"
+
+
+@dataclass
+class RfmResult:
+    as_of: dt.date
+    start: dt.date | None
+    customers: pd.DataFrame  # COLUMNS, one row per scored customer
+    medians: dict[str, float | None]
+    acca: pd.DataFrame  # customer_id, acca, paid_orders
+
+    def segments(self) -> list[dict[str, Any]]:
+        """Customers, share and average monetary per group, in METRICS.md order."""
+        total = len(self.customers)
+        out = []
+        for code, zh, en in SEGMENTS.values():
+            rows = self.customers[self.customers["segment"] == code]
+            out.append(
+                {
+                    "segment": code,
+                    "name_zh": zh,
+                    "name_en": en,
+                    "customers": len(rows),
+                    "share": (len(rows) / total) if total else None,
+                    "monetary": int(rows["monetary"].sum()),
+                    "avg_monetary": clean(rows["monetary"].mean()) if len(rows) else None,
+                }
+            )
+        return out
+
+    def stage_counts(self) -> dict[str, dict[str, int]]:
+        life = self.customers["lifecycle"].value_counts()
+        acca = self.acca["acca"].value_counts()
+        return {
+            "lifecycle": {k: int(life.get(k, 0)) for k in LIFECYCLE},
+            "acca": {k: int(acca.get(k, 0)) for k in ACCA},
+        }
+
+    def to_dict(self, *, limit: int = 100) -> dict[str, Any]:
+        return {
+            "as_of": self.as_of.isoformat(),
+            "start": self.start.isoformat() if self.start else None,
+            "medians": self.medians,
+            "segments": self.segments(),
+            "stages": self.stage_counts(),
+            "customers": records(self.customers.head(limit)),
+            "total_customers": len(self.customers),
+        }
+
+
+def _paid_orders(wh: Warehouse, as_of: dt.date, start: dt.date | None):
+    o = table(wh, "fact_orders")
+    o = o.filter(o.paid_date.notnull(), o.customer_id.notnull(), o.paid_date <= as_of)
+    return o.filter(o.paid_date >= start) if start else o
+
+
+def rfm(wh: Warehouse, *, as_of: dt.date, start: dt.date | None = None) -> RfmResult:
+    """RFM scores, the eight groups, lifecycle and ACCA stages as of `as_of` (inclusive)."""
+    check_period(start, as_of)
+    o = _paid_orders(wh, as_of, start)
+    window = o.group_by("customer_id").aggregate(
+        last_paid=o.paid_date.max(), frequency=o.count(), monetary=o.paid_amount.sum()
+    )
+    life = _paid_orders(wh, as_of, None)
+    firsts = life.group_by("customer_id").aggregate(
+        first=life.paid_date.min(), last=life.paid_date.max(), orders=life.count()
+    )
+    lasts = firsts.select(cid="customer_id", last_day="last")
+    j = life.join(lasts, life.customer_id == lasts.cid)
+    j = j.filter(j.paid_date < j.last_day)
+    prev = j.group_by("cid").aggregate(previous=j.paid_date.max())
+    stats = firsts.left_join(prev, firsts.customer_id == prev.cid).drop("cid")
+    df = execute_df(wh, window.order_by("customer_id"))
+    lifetime = execute_df(wh, stats)
+    customers = _score(df, as_of)
+    if len(customers):
+        lt = lifetime.set_index("customer_id")
+        customers["lifecycle"] = [
+            lifecycle_stage(
+                as_of=as_of,
+                first=to_date(lt.at[c, "first"]),
+                last=to_date(lt.at[c, "last"]),
+                previous=None if pd.isna(lt.at[c, "previous"]) else to_date(lt.at[c, "previous"]),
+            )
+            for c in customers["customer_id"]
+        ]
+    else:
+        customers["lifecycle"] = pd.Series(dtype=object)
+    medians = {
+        "recency_days": clean(df_median(customers, "recency_days")),
+        "frequency": clean(df_median(customers, "frequency")),
+        "monetary": clean(df_median(customers, "monetary")),
+    }
+    return RfmResult(
+        as_of=as_of,
+        start=start,
+        customers=customers[COLUMNS],
+        medians=medians,
+        acca=_acca(wh, as_of, lifetime),
+    )
+
+
+def df_median(df: pd.DataFrame, column: str) -> float | None:
+    return float(np.median(df[column])) if len(df) else None
+
+
+def _score(df: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
+    out = pd.DataFrame({"customer_id": df["customer_id"].astype("int64")})
+    last = [to_date(v) for v in df["last_paid"]]
+    out["recency_days"] = np.array([(as_of - d).days for d in last], dtype=np.int64)
+    out["frequency"] = df["frequency"].astype("int64").to_numpy()
+    out["monetary"] = df["monetary"].fillna(0).astype("int64").to_numpy()
+    recency = out["recency_days"].to_numpy()
+    freq = out["frequency"].to_numpy()
+    money = out["monetary"].to_numpy()
+    out["r_score"] = quintile_scores(-recency)
+    out["f_score"] = quintile_scores(freq)
+    out["m_score"] = quintile_scores(money)
+    out["rfm"] = [
+        f"{r}{f}{m}" for r, f, m in zip(out.r_score, out.f_score, out.m_score, strict=True)
+    ]
+    if len(out):
+        out["r_high"] = recency <= np.median(recency)
+        out["f_high"] = freq >= np.median(freq)
+        out["m_high"] = money >= np.median(money)
+    else:
+        for c in ("r_high", "f_high", "m_high"):
+            out[c] = pd.Series(dtype=bool)
+    names = [
+        segment_of(r, f, m) for r, f, m in zip(out.r_high, out.f_high, out.m_high, strict=True)
+    ]
+    out["segment"] = [n[0] for n in names]
+    out["segment_zh"] = [n[1] for n in names]
+    out["segment_en"] = [n[2] for n in names]
+    return out
+
+
+def _acca(wh: Warehouse, as_of: dt.date, lifetime: pd.DataFrame) -> pd.DataFrame:
+    c = table(wh, "dim_customer")
+    reg = c.filter(c.registered_date.isnull() | (c.registered_date <= as_of))
+    registered = execute_df(wh, reg.select("customer_id", "referred_by"))
+    ids = set(registered["customer_id"].dropna().astype("int64")) | set(
+        lifetime["customer_id"].astype("int64")
+    )
+    referrers = set(registered["referred_by"].dropna().astype("int64"))
+    orders = dict(
+        zip(
+            lifetime["customer_id"].astype("int64"), lifetime["orders"].astype("int64"), strict=True
+        )
+    )
+    rows = []
+    for cid in sorted(ids):
+        n = orders.get(cid, 0)
+        stage = (
+            "refer"
+            if cid in referrers
+            else "retain"
+            if n >= 2
+            else "activate"
+            if n == 1
+            else "acquire"
+        )
+        rows.append((cid, stage, n))
+    return pd.DataFrame(rows, columns=["customer_id", "acca", "paid_orders"])

@@ -204,21 +204,27 @@ def storefront_product(session: Session, *, product_id: int) -> dict[str, Any]:
     }
 
 
-_SELLABLE = select(
-    Sku.id,
-    Sku.product_id,
-    Sku.code,
-    Product.title,
-    Sku.attributes,
-    Sku.list_price,
-    Sku.cost,
-    Sku.weight_grams,
-    Product.category_id,
-    Product.brand_id,
-    Product.role,
-    Product.status,
-    Sku.active,
-).join(Product, Product.id == Sku.product_id)
+# Checkout's SKU read, built once: Core columns (no ORM compile step) and the ids as one
+# expanding parameter, so each call reuses the compiled statement from the engine's cache.
+_SELLABLE = (
+    select(
+        _S.id,
+        _S.product_id,
+        _S.code,
+        _P.title,
+        _S.attributes,
+        _S.list_price,
+        _S.cost,
+        _S.weight_grams,
+        _P.category_id,
+        _P.brand_id,
+        _P.role,
+        _P.status,
+        _S.active,
+    )
+    .select_from(Sku.__table__.join(Product.__table__, _P.id == _S.product_id))
+    .where(_S.id.in_(bindparam("sku_ids", expanding=True)))
+)
 
 
 def get_sellable_skus(session: Session, *, sku_ids: Sequence[int]) -> dict[int, SkuSnapshot]:
@@ -226,7 +232,9 @@ def get_sellable_skus(session: Session, *, sku_ids: Sequence[int]) -> dict[int, 
     ids = sorted(set(sku_ids))
     if not ids:
         return {}
-    rows = session.execute(_SELLABLE.where(Sku.id.in_(ids)))
+    if session.autoflush:  # a Core statement does not autoflush: see pending SKUs as the ORM would
+        session.flush()
+    rows = session.connection().execute(_SELLABLE, {"sku_ids": ids})
     return {
         r.id: SkuSnapshot(
             sku_id=r.id,

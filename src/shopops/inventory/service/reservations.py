@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import Connection, bindparam, func, insert, inspect, select, update
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
@@ -73,6 +73,32 @@ _TAKE = (
 )
 
 
+# The common case in one statement: a SKU's whole quantity from the first warehouse (by
+# priority, as `plan_reservation` orders them) that has any stock free, if it fits there; that
+# is exactly the plan's allocation then. No row back (it does not fit, or a race): plan it.
+_FIRST_FREE = (
+    select(_LEVEL.c.id)
+    .select_from(_LEVEL.join(_WAREHOUSE, _WAREHOUSE.c.id == _LEVEL.c.warehouse_id))
+    .where(
+        _LEVEL.c.sku_id == bindparam("sku"),
+        _WAREHOUSE.c.active.is_(True),
+        _LEVEL.c.on_hand > _LEVEL.c.reserved,
+    )
+    .order_by(_WAREHOUSE.c.priority, _LEVEL.c.warehouse_id)
+    .limit(1)
+    .scalar_subquery()
+)
+_TAKE_WHOLE = (
+    update(_LEVEL)
+    .where(
+        _LEVEL.c.id == _FIRST_FREE,
+        _LEVEL.c.on_hand - _LEVEL.c.reserved >= bindparam("q"),
+    )
+    .values(reserved=_LEVEL.c.reserved + bindparam("q"))
+    .returning(_LEVEL.c.id, _LEVEL.c.warehouse_id, _LEVEL.c.on_hand, _LEVEL.c.reserved)
+)
+
+
 # The same, for a row behind the lock order: skip it if another transaction holds it.
 _TRY_TAKE = (
     update(_LEVEL)
@@ -96,6 +122,7 @@ _INSERT_RESERVATIONS = insert(_RESERVATION).returning(
     _RESERVATION.c.id, _RESERVATION.c.sku_id, _RESERVATION.c.warehouse_id
 )
 _INSERT_MOVEMENTS = insert(_MOVEMENT)
+_RESERVATION_MANAGER = inspect(Reservation).class_manager
 
 
 def _sync_level(session: Session, level_id: int, on_hand: int, reserved: int) -> None:
@@ -158,8 +185,8 @@ class _Taken:
     reserved: int
 
 
-def _read_levels(session: Session, sku_ids: Sequence[int]) -> list[LevelView]:
-    rows = session.connection().execute(_LEVELS, {"sku_ids": list(sku_ids)})
+def _read_levels(conn: Connection, sku_ids: Sequence[int]) -> list[LevelView]:
+    rows = conn.execute(_LEVELS, {"sku_ids": list(sku_ids)})
     return [LevelView(r.id, r.sku_id, r.warehouse_id, r.priority, r.available) for r in rows]
 
 
@@ -219,36 +246,50 @@ def reserve(
     highest: tuple[int, int] | None = None  # the last lock key taken, in lock order
     levels: list[LevelView] = []
     conn = session.connection()
-    for _attempt in range(MAX_ATTEMPTS):
-        levels = _read_levels(session, [s for s, q in needed.items() if q > 0])
-        plan = plan_reservation(needed, levels)
-        if not plan.ok:
-            _put_back(session, taken)
-            raise _out_of_stock(plan.shortages, requested, levels, taken)
-        lost = False
-        for a in plan.allocations:
-            key = a.level.lock_key
-            # Wait for a row only in lock order (or one already held); else try without waiting.
-            in_order = highest is None or key > highest or a.level.level_id in taken
-            row = conn.execute(
-                _TAKE if in_order else _TRY_TAKE, {"lid": a.level.level_id, "q": a.quantity}
-            ).first()
-            if row is None:
-                lost = True
-                break
-            _sync_level(session, a.level.level_id, row.on_hand, row.reserved)
-            prior = taken.get(a.level.level_id)
-            taken[a.level.level_id] = _Taken(
-                a.level, a.quantity + (prior.quantity if prior else 0), row.on_hand, row.reserved
-            )
-            needed[a.level.sku_id] -= a.quantity
-            highest = key if highest is None else max(highest, key)
-        if not lost:
+    # SKUs in lock order, each from one warehouse in one statement, until one does not fit.
+    for sku_id, quantity in sorted(lines):
+        row = conn.execute(_TAKE_WHOLE, {"sku": sku_id, "q": quantity}).first()
+        if row is None:
             break
-    else:
-        _put_back(session, taken)
-        short = [Shortage(s, q, 0) for s, q in needed.items() if q > 0]
-        raise _out_of_stock(short, requested, levels, taken)
+        _sync_level(session, row.id, row.on_hand, row.reserved)
+        level = LevelView(row.id, sku_id, row.warehouse_id, 0, row.on_hand - row.reserved)
+        taken[row.id] = _Taken(level, quantity, row.on_hand, row.reserved)
+        needed[sku_id] = 0
+        highest = level.lock_key
+    if any(needed.values()):  # a line one warehouse cannot fill, or a lost race: plan it
+        for _attempt in range(MAX_ATTEMPTS):
+            levels = _read_levels(conn, [s for s, q in needed.items() if q > 0])
+            plan = plan_reservation(needed, levels)
+            if not plan.ok:
+                _put_back(session, taken)
+                raise _out_of_stock(plan.shortages, requested, levels, taken)
+            lost = False
+            for a in plan.allocations:
+                key = a.level.lock_key
+                # Wait for a row only in lock order (or one already held); else try without waiting.
+                in_order = highest is None or key > highest or a.level.level_id in taken
+                row = conn.execute(
+                    _TAKE if in_order else _TRY_TAKE, {"lid": a.level.level_id, "q": a.quantity}
+                ).first()
+                if row is None:
+                    lost = True
+                    break
+                _sync_level(session, a.level.level_id, row.on_hand, row.reserved)
+                prior = taken.get(a.level.level_id)
+                taken[a.level.level_id] = _Taken(
+                    a.level,
+                    a.quantity + (prior.quantity if prior else 0),
+                    row.on_hand,
+                    row.reserved,
+                )
+                needed[a.level.sku_id] -= a.quantity
+                highest = key if highest is None else max(highest, key)
+            if not lost:
+                break
+        else:
+            _put_back(session, taken)
+            short = [Shortage(s, q, 0) for s, q in needed.items() if q > 0]
+            raise _out_of_stock(short, requested, levels, taken)
 
     at = now(session)
     held = sorted(taken.values(), key=lambda t: t.level.lock_key)
@@ -267,8 +308,7 @@ def reserve(
     ]
     ids = {(r.sku_id, r.warehouse_id): r.id for r in conn.execute(_INSERT_RESERVATIONS, rows)}
     reservations = [
-        _attach(session, Reservation(id=ids[(row["sku_id"], row["warehouse_id"])], **row))
-        for row in rows
+        _attach(session, {"id": ids[(row["sku_id"], row["warehouse_id"])], **row}) for row in rows
     ]
     reservations.sort(key=lambda r: (r.sku_id, r.warehouse_id))
     conn.execute(
@@ -303,8 +343,12 @@ def reserve(
     return reservations
 
 
-def _attach(session: Session, row: Reservation) -> Reservation:
-    """A row just inserted with Core becomes a persistent object of the session (no SQL)."""
+def _attach(session: Session, values: dict[str, Any]) -> Reservation:
+    """A row just inserted with Core (every column given) becomes a persistent object of the
+    session (no SQL), built without `__init__`: the values go straight into the instance's
+    state as a load would put them, with no attribute event or history per column."""
+    row: Reservation = _RESERVATION_MANAGER.new_instance()
+    row.__dict__.update(values)
     make_transient_to_detached(row)
     session.add(row)
     return row

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import and_, bindparam, func, select, true, update
 from sqlalchemy.orm import Session
 
 from shopops.members import rules
@@ -61,22 +61,34 @@ def get_address(session: Session, *, customer_id: int, address_id: int | None = 
     return address
 
 
+# Checkout's read of the customer and the address to ship to, built once per variant (the
+# values travel as parameters, so each call reuses the compiled statement from the cache);
+# `ix_address_customer` (customer_id, is_default) serves the join.
+def _customer_and_address(on_address: Any) -> Any:
+    return (
+        select(Customer, Address)
+        .outerjoin(Address, and_(Address.customer_id == Customer.id, on_address))
+        .where(Customer.id == bindparam("customer_id"))
+        .order_by(Address.is_default.desc(), Address.id.desc())
+        .limit(1)
+    )
+
+
+_WITH_DEFAULT_ADDRESS = _customer_and_address(true())
+_WITH_ADDRESS = _customer_and_address(Address.id == bindparam("address_id"))
+
+
 def get_customer_and_address(
     session: Session, *, customer_id: int, address_id: int | None = None
 ) -> tuple[Customer, Address]:
     """The customer and one of their addresses (`None` → the default) in one query, for
     checkout; the same errors as `get_customer` and `get_address`."""
-    on = Address.customer_id == Customer.id
-    if address_id is not None:
-        on = and_(on, Address.id == address_id)
-    stmt = (
-        select(Customer, Address)
-        .outerjoin(Address, on)
-        .where(Customer.id == customer_id)
-        .order_by(Address.is_default.desc(), Address.id.desc())
-        .limit(1)
-    )
-    row = session.execute(stmt).first()
+    if address_id is None:
+        row = session.execute(_WITH_DEFAULT_ADDRESS, {"customer_id": customer_id}).first()
+    else:
+        row = session.execute(
+            _WITH_ADDRESS, {"customer_id": customer_id, "address_id": address_id}
+        ).first()
     if row is None:
         raise CustomerNotFound(f"no customer {customer_id}", details={"customer_id": customer_id})
     customer, address = row

@@ -7,14 +7,14 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import bindparam, delete, insert, select
+from sqlalchemy import Connection, bindparam, delete, insert, inspect, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, make_transient_to_detached, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from shopops.db import now
 from shopops.errors import InvalidInput
-from shopops.events import emit
+from shopops.events import OutboxEvent, emit
 from shopops.inventory import service as inventory
 from shopops.members import service as members
 from shopops.orders import events, rules
@@ -146,13 +146,49 @@ _INSERTS: dict[tuple[str, str], Any] = {
 }
 
 
-def _insert_unless_taken(session: Session, table: Any, values: dict[str, Any]) -> int | None:
+def _insert_unless_taken(conn: Connection, table: Any, values: dict[str, Any]) -> int | None:
     """The id of the row inserted, or None when its unique key is taken."""
-    stmt = _INSERTS[(session.get_bind().dialect.name, table.name)]
-    return session.connection().execute(stmt, values).scalar_one_or_none()
+    stmt = _INSERTS[(conn.dialect.name, table.name)]
+    return conn.execute(stmt, values).scalar_one_or_none()
 
 
-_M = TypeVar("_M", Order, OrderLine, OrderDiscount)
+_OUTBOX = OutboxEvent.__table__
+# Emit order is seq order (the warehouse loader applies an aggregate's events by seq).
+_INSERT_EVENTS = insert(_OUTBOX).returning(
+    _OUTBOX.c.id, _OUTBOX.c.seq, sort_by_parameter_order=True
+)
+
+
+def _write_events(session: Session, conn: Connection) -> None:
+    """The outbox events emitted in this session and not yet written, in one Core INSERT (in
+    emit order), then persistent objects of the session: what a flush would do for them,
+    without the unit of work's per-object bookkeeping."""
+    pending = sorted(
+        (obj for obj in session.new if type(obj) is OutboxEvent),
+        key=lambda e: inspect(e).insert_order,
+    )
+    if not pending:
+        return
+    rows = [
+        {
+            "id": e.id,
+            "name": e.name,
+            "occurred_at": e.occurred_at,
+            "aggregate_type": e.aggregate_type,
+            "aggregate_id": e.aggregate_id,
+            "payload": e.payload,
+        }
+        for e in pending
+    ]
+    for e in pending:
+        session.expunge(e)
+    seqs = {r.id: r.seq for r in conn.execute(_INSERT_EVENTS, rows)}
+    for e in pending:
+        e.seq = seqs[e.id]
+        _attach(session, e)
+
+
+_M = TypeVar("_M", Order, OrderLine, OrderDiscount, OutboxEvent)
 
 
 def _attach(session: Session, row: _M) -> _M:
@@ -160,6 +196,18 @@ def _attach(session: Session, row: _M) -> _M:
     make_transient_to_detached(row)
     session.add(row)
     return row
+
+
+_MANAGERS = {cls: inspect(cls).class_manager for cls in (Order, OrderLine, OrderDiscount)}
+
+
+def _persistent(session: Session, cls: type[_M], values: dict[str, Any]) -> _M:
+    """`_attach` of `cls(**values)`, built without `__init__`: the values are what the row
+    holds, so they go straight into the instance's state as a load would put them, with no
+    attribute event or history per column (the constructor's cost on the hot path)."""
+    obj: _M = _MANAGERS[cls].new_instance()
+    obj.__dict__.update(values)
+    return _attach(session, obj)
 
 
 def _replayed(session: Session, *, scope: str, key: str, request_hash: str) -> Order | None:
@@ -217,7 +265,7 @@ def _order_values(
     }
 
 
-def _insert_lines(session: Session, order: Order, priced: PricedCart) -> None:
+def _insert_lines(session: Session, conn: Connection, order: Order, priced: PricedCart) -> None:
     """All lines in one INSERT (and the discounts in another), attached to the order without
     a lazy load."""
     rows = [
@@ -239,10 +287,9 @@ def _insert_lines(session: Session, order: Order, priced: PricedCart) -> None:
         }
         for line in priced.lines
     ]
-    conn = session.connection()
     # A SKU appears once per order (lines are merged), a discount source once per order.
     ids = {r.sku_id: r.id for r in conn.execute(_INSERT_LINES, rows)}
-    lines = [_attach(session, OrderLine(id=ids[row["sku_id"]], **row)) for row in rows]
+    lines = [_persistent(session, OrderLine, {"id": ids[row["sku_id"]], **row}) for row in rows]
     set_committed_value(order, "lines", sorted(lines, key=_by_id))
     discounts: list[OrderDiscount] = []
     if priced.discounts:
@@ -259,7 +306,8 @@ def _insert_lines(session: Session, order: Order, priced: PricedCart) -> None:
         if len({row["source"] for row in rows}) == len(rows):
             found = {r.source: r.id for r in conn.execute(_INSERT_DISCOUNTS, rows)}
             discounts = [
-                _attach(session, OrderDiscount(id=found[row["source"]], **row)) for row in rows
+                _persistent(session, OrderDiscount, {"id": found[row["source"]], **row})
+                for row in rows
             ]
         else:  # two discounts from one source: one INSERT each keeps ids matched to rows
             discounts = [
@@ -342,17 +390,18 @@ def place_order(
         "placed_at": placed_at,
         "expires_at": placed_at + dt.timedelta(minutes=policy.unpaid_order_timeout_minutes),
     }
+    conn = session.connection()  # one look-up: the hot statements below all run on it
     for _attempt in range(NUMBER_ATTEMPTS):
         row = _order_values(**values)
-        order_id = _insert_unless_taken(session, _ORDER, row)
+        order_id = _insert_unless_taken(conn, _ORDER, row)
         if order_id is not None:
             break
     else:
         raise RuntimeError(f"no free order number after {NUMBER_ATTEMPTS} attempts")
-    order = _attach(session, Order(id=order_id, **row))
+    order = _persistent(session, Order, {"id": order_id, **row})
     if idempotency_key is not None:
         key_id = _insert_unless_taken(
-            session,
+            conn,
             _KEY,
             {
                 "scope": scope,
@@ -372,7 +421,7 @@ def place_order(
             winner = _replayed(session, scope=scope, key=idempotency_key, request_hash=request_hash)
             assert winner is not None
             return winner
-    _insert_lines(session, order, priced)
+    _insert_lines(session, conn, order, priced)
 
     inventory.reserve(
         session,
@@ -398,5 +447,6 @@ def place_order(
         payload=events.created(order, line_extras=extras),
         occurred_at=placed_at,
     )
-    session.flush()
+    _write_events(session, conn)
+    session.flush()  # whatever else the hooks and subscribers added
     return order

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -78,9 +79,16 @@ class Snapshot:
 _snapshots: dict[str, Snapshot] = {}
 
 
+# Rendering the URL costs more than the rest of a fresh-snapshot check: once per engine.
+_url_keys: weakref.WeakKeyDictionary[Engine, str] = weakref.WeakKeyDictionary()
+
+
 def _key(session: Session) -> str:
-    bind = session.get_bind()
-    return bind.engine.url.render_as_string(hide_password=True)
+    engine = session.get_bind().engine
+    key = _url_keys.get(engine)
+    if key is None:
+        key = _url_keys[engine] = engine.url.render_as_string(hide_password=True)
+    return key
 
 
 def _load(session: Session, at: dt.datetime) -> Snapshot:

@@ -353,6 +353,10 @@ app.add_typer(
     analyze_app, name="analyze", help="Funnels, paths, retention, RFM, CLV, baskets, ROI."
 )
 
+from shopops.analytics.cli import register as register_metrics_commands  # noqa: E402
+
+register_metrics_commands(app)
+
 
 def main() -> None:
     app()

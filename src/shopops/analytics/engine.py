@@ -119,6 +119,9 @@ class Warehouse:
 
 
 def open_warehouse(data_dir: Path | str, *, backend: str | None = None) -> Warehouse:
-    """The warehouse under `data_dir/warehouse`, on `backend` (default: the settings')."""
+    """The warehouse under `data_dir/warehouse`, on `backend` (default: the settings'); tables
+    the loader has not written yet read as empty tables of the contract's columns."""
+    from shopops.analytics.schema import READ_SCHEMAS
+
     chosen = backend or os.environ.get("SHOPOPS_ANALYTICS_BACKEND", "duckdb")
-    return Warehouse(Path(data_dir) / "warehouse", backend=chosen)
+    return Warehouse(Path(data_dir) / "warehouse", backend=chosen, schemas=READ_SCHEMAS)

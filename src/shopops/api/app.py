@@ -30,6 +30,7 @@ DOMAIN_ROUTERS = (
     "promotions",
     "pricing",
     "tracking",
+    "analytics",
     "analytics.analyses",
 )
 

@@ -5,15 +5,23 @@ from __future__ import annotations
 from typing import Any
 
 from shopops.promotions.engine.conditions import CartIndex, Reason
-from shopops.promotions.engine.model import POST_KINDS, DiscountClass, Promotion
+from shopops.promotions.engine.model import ORDER_PHASE, POST_PHASE, PRODUCT_PHASE, Promotion
 
-PRODUCT_PHASE, ORDER_PHASE, POST_PHASE = 0, 1, 2
+__all__ = [
+    "ORDER_PHASE",
+    "POST_PHASE",
+    "PRODUCT_PHASE",
+    "Candidate",
+    "Ctx",
+    "Outcome",
+    "Result",
+    "consent",
+    "phase_of",
+]
 
 
 def phase_of(p: Promotion) -> int:
-    if p.kind in POST_KINDS:
-        return POST_PHASE
-    return PRODUCT_PHASE if p.klass is DiscountClass.PRODUCT else ORDER_PHASE
+    return p.phase
 
 
 class Candidate:
@@ -48,15 +56,14 @@ class Candidate:
     ) -> None:
         self.promo = promo
         self.rank = rank
-        self.phase = phase_of(promo)
+        self.phase = promo.phase
         self.klass = promo.klass
         self.lines = lines
         self.units = units
         self.own_budget = own_budget
         self.campaign_id = promo.campaign_id
         self.exclusive = promo.exclusive
-        # Product discounts stack on a line only if both sides agree to combine with product.
-        self.stacks = DiscountClass.PRODUCT in promo.combines_with and not promo.exclusive
+        self.stacks = promo.stacks
         self.line_amounts: dict[int, int] = {}
         self.info: dict[str, Any] = {}
         self.standalone = 0
@@ -76,12 +83,17 @@ class Result:
 
     __slots__ = ("amount", "cashback", "gift_qty", "info", "line_amounts", "miss")
 
-    def __init__(self) -> None:
-        self.amount = 0
+    def __init__(
+        self,
+        line_amounts: dict[int, int] | None = None,
+        amount: int = 0,
+        info: dict[str, Any] | None = None,
+    ) -> None:
+        self.amount = amount
         self.cashback = 0
         self.gift_qty = 0
-        self.line_amounts: dict[int, int] = {}
-        self.info: dict[str, Any] = {}
+        self.line_amounts: dict[int, int] = {} if line_amounts is None else line_amounts
+        self.info: dict[str, Any] = {} if info is None else info
         self.miss: tuple[Reason, int] | None = None  # threshold missed after other discounts
 
     @property

@@ -61,11 +61,8 @@ def run(ctx: Ctx, chosen: list[Candidate], product: tuple[int, list[int]] | None
         camp_left = dict(camp_left)
         benefit = 0
         for c in prods:
-            res = Result()
-            res.line_amounts = kept[c.rank]
-            res.amount = sum(res.line_amounts.values())
-            res.info = c.info
-            results[c.rank] = res
+            got = kept[c.rank]
+            res = results[c.rank] = Result(got, sum(got.values()), c.info)
             benefit += res.amount
     else:
         benefit, line_prod = product

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from enum import StrEnum
 from functools import lru_cache
+from itertools import chain
+from operator import getitem
 from zoneinfo import ZoneInfo
 
 from shopops.promotions.engine.model import (
@@ -111,12 +113,51 @@ def gate(p: Promotion, env: Env) -> tuple[Reason, dict[str, object]] | None:
     return None
 
 
+# Which `CartIndex` lookup each filter field reads: 0 sku, 1 product, 2 category, 3 brand.
+_INCLUDE_FIELDS = (("sku_ids", 0), ("product_ids", 1), ("category_ids", 2), ("brand_ids", 3))
+_EXCLUDE_FIELDS = (
+    ("exclude_sku_ids", 0),
+    ("exclude_product_ids", 1),
+    ("exclude_category_ids", 2),
+    ("exclude_brand_ids", 3),
+)
+_Plan = tuple[tuple[tuple[int, frozenset[int]], ...], tuple[tuple[int, frozenset[int]], ...]]
+# A filter's non-empty id sets, compiled once per filter object: filters are frozen and outlive
+# evaluations (the entry holds the filter, so its id is not reused while cached).
+_PLANS: dict[int, tuple[ItemFilter, _Plan]] = {}
+_MAX_PLANS = 8192
+
+
+def _plan(f: ItemFilter) -> _Plan:
+    hit = _PLANS.get(id(f))
+    if hit is not None and hit[0] is f:
+        return hit[1]
+    includes = tuple((k, ids) for name, k in _INCLUDE_FIELDS if (ids := getattr(f, name)))
+    excludes = tuple((k, ids) for name, k in _EXCLUDE_FIELDS if (ids := getattr(f, name)))
+    if len(_PLANS) >= _MAX_PLANS:
+        _PLANS.clear()
+    _PLANS[id(f)] = (f, (includes, excludes))
+    return includes, excludes
+
+
+# _BYTE_LINES[c][b]: the line indexes of the set bits of byte value b in byte c of a line mask.
+_BYTE_LINES: list[tuple[tuple[int, ...], ...]] = [
+    tuple(tuple(8 * c + j for j in range(8) if b >> j & 1) for b in range(256)) for c in range(8)
+]
+_FEW_BITS = 8  # below this many lines, walking the bits beats the byte tables
+
+
 class CartIndex:
     """A cart's lines as arrays, with lookups from sku/product/category/brand to line indexes."""
 
     __slots__ = (
         "_cache",
         "_everything",
+        "_full",
+        "_indexes",
+        "_packed",
+        "_shift",
+        "_units_mask",
         "all_lines",
         "amounts",
         "by_brand",
@@ -149,6 +190,15 @@ class CartIndex:
                 by_category[cat] = by_category.get(cat, 0) | bit
             if line.brand_id is not None:
                 by_brand[line.brand_id] = by_brand.get(line.brand_id, 0) | bit
+        self._indexes = (by_sku, by_product, by_category, by_brand)
+        self._full = (1 << len(lines)) - 1
+        # Quantities are positive and amounts not negative (checked by the caller): any sum of
+        # quantities fits below `_shift` bits, so one sum of `_packed` gives both totals.
+        self._shift = sum(self.qtys).bit_length() + 1
+        self._units_mask = (1 << self._shift) - 1
+        self._packed = [
+            (a << self._shift) + q for a, q in zip(self.amounts, self.qtys, strict=True)
+        ]
         # Keyed by the filter object: promotions outlive the evaluation, so ids stay unique.
         self._cache: dict[int, tuple[tuple[int, ...], int, int]] = {}
         self._everything = (self.all_lines, sum(self.qtys), sum(self.amounts))
@@ -169,40 +219,75 @@ class CartIndex:
 
     def select(self, f: ItemFilter) -> tuple[tuple[int, ...], int, int]:
         """(eligible line indexes ascending, their units, their list-price subtotal)."""
-        hit = self._cache.get(id(f))
+        key = id(f)
+        hit = self._cache.get(key)
         if hit is None:
-            hit = self._cache[id(f)] = self._select(f)
+            hit = self._cache[key] = self._select(f)
         return hit
 
     def _select(self, f: ItemFilter) -> tuple[tuple[int, ...], int, int]:
         if f is ALL_ITEMS:
             return self._everything
-        mask_of = self._mask_of
-        mask = (1 << len(self.all_lines)) - 1
-        if f.sku_ids:
-            mask &= mask_of(f.sku_ids, self.by_sku)
-        if f.product_ids:
-            mask &= mask_of(f.product_ids, self.by_product)
-        if f.category_ids:
-            mask &= mask_of(f.category_ids, self.by_category)
-        if f.brand_ids:
-            mask &= mask_of(f.brand_ids, self.by_brand)
-        if mask and f.exclude_sku_ids:
-            mask &= ~mask_of(f.exclude_sku_ids, self.by_sku)
-        if mask and f.exclude_product_ids:
-            mask &= ~mask_of(f.exclude_product_ids, self.by_product)
-        if mask and f.exclude_category_ids:
-            mask &= ~mask_of(f.exclude_category_ids, self.by_category)
-        if mask and f.exclude_brand_ids:
-            mask &= ~mask_of(f.exclude_brand_ids, self.by_brand)
-        lines = []
-        units = spend = 0
-        qtys, amounts = self.qtys, self.amounts
+        entry = _PLANS.get(id(f))
+        includes, excludes = entry[1] if entry is not None and entry[0] is f else _plan(f)
+        if not includes and not excludes:
+            return self._everything
+        indexes = self._indexes
+        mask = self._full
+        for k, ids in includes:
+            index = indexes[k]
+            if len(ids) > len(index):
+                ids = ids.intersection(index)  # type: ignore[assignment]
+            get = index.get
+            found = 0
+            for key in ids:
+                found |= get(key, 0)
+            mask &= found
+        for k, ids in excludes:
+            if not mask:
+                break
+            mask &= ~self._mask_of(ids, indexes[k])
+        # Units and spend summed at once: packed[i] is the line's amount above its quantity.
+        packed = self._packed
+        if mask.bit_count() < _FEW_BITS:
+            lines = []
+            both = 0
+            while mask:
+                low = mask & -mask
+                i = low.bit_length() - 1
+                lines.append(i)
+                both += packed[i]
+                mask ^= low
+            chosen = tuple(lines)
+        else:
+            chosen = bit_indexes(mask)
+            both = sum(map(packed.__getitem__, chosen))
+        return chosen, both & self._units_mask, both >> self._shift
+
+
+def bit_indexes(mask: int) -> tuple[int, ...]:
+    """The indexes of the set bits of a non-negative `mask`, ascending."""
+    if mask.bit_count() < _FEW_BITS:
+        out = []
         while mask:
             low = mask & -mask
-            i = low.bit_length() - 1
-            lines.append(i)
-            units += qtys[i]
-            spend += amounts[i]
+            out.append(low.bit_length() - 1)
             mask ^= low
-        return tuple(lines), units, spend
+        return tuple(out)
+    chunks = mask.to_bytes((mask.bit_length() + 7) >> 3, "little")
+    tables = _BYTE_LINES
+    if len(chunks) > len(tables):
+        tables = _grow_byte_lines(len(chunks))
+    return tuple(chain.from_iterable(map(getitem, tables, chunks)))
+
+
+def _grow_byte_lines(n: int) -> list[tuple[tuple[int, ...], ...]]:
+    """Byte tables for at least `n` bytes (carts of more than 64 lines), built whole and
+    published only if longer than the current ones, so a concurrent reader never sees fewer."""
+    global _BYTE_LINES
+    tables = list(_BYTE_LINES)
+    for c in range(len(tables), n):
+        tables.append(tuple(tuple(8 * c + j for j in range(8) if b >> j & 1) for b in range(256)))
+    if len(tables) > len(_BYTE_LINES):
+        _BYTE_LINES = tables
+    return tables

@@ -8,7 +8,6 @@ from operator import attrgetter
 
 from shopops.promotions.engine.candidate import (
     ORDER_PHASE,
-    POST_PHASE,
     PRODUCT_PHASE,
     Candidate,
     Ctx,
@@ -48,17 +47,29 @@ DEFAULT_MAX_NODES = 20_000
 
 _Refusal = tuple[Reason, dict[str, object]]
 _by_id, _by_priority = attrgetter("id"), attrgetter("priority")
+_by_phase_rank = attrgetter("phase", "rank")  # product, order, then post phase
 
 
 class _Prepared:
-    __slots__ = ("cands", "codes", "ctx", "env", "hints", "presented", "promos", "refusals")
+    __slots__ = (
+        "cands",
+        "codes",
+        "ctx",
+        "env",
+        "hints",
+        "presented",
+        "presented_cands",
+        "promos",
+        "refusals",
+    )
 
     def __init__(self) -> None:
         self.promos: list[Promotion] = []
         self.cands: list[Candidate] = []
         self.refusals: dict[int, _Refusal] = {}  # presented coupons refused before the search
         self.hints: list[tuple[Promotion, Reason, int]] = []
-        self.presented: set[int] = set()  # ids of promotions whose code was presented
+        self.presented: list[Promotion] = []  # promotions whose code was presented, in order
+        self.presented_cands: dict[int, Candidate] = {}  # those of them that are candidates
         self.codes: set[str] = set()
 
 
@@ -92,23 +103,26 @@ def _prepare(
     }
     ctx = Ctx(idx, cart.shipping_fee, camp_left)
     prep.env, prep.ctx = env, ctx
-    prep.codes = {normalize_code(code) for code in cart.codes}
+    prep.codes = codes = {normalize_code(code) for code in cart.codes}
+    refusals, hints, cands, presented_list = prep.refusals, prep.hints, prep.cands, prep.presented
+    select, fee = idx.select, cart.shipping_fee
     for rank, p in enumerate(prep.promos):
         presented = False
         if p.code is not None:
-            if p.code_key not in prep.codes:
+            if p.code_key not in codes:
                 continue
             presented = True
-            prep.presented.add(p.id)
-        refused = gate(p, env)
-        if refused is not None:
-            if presented:
-                prep.refusals[p.id] = refused
-            continue
-        lines, units, spend = idx.select(p.conditions.items)
+            presented_list.append(p)
+        if p.gated:
+            refused = gate(p, env)
+            if refused is not None:
+                if presented:
+                    refusals[p.id] = refused
+                continue
+        lines, units, spend = select(p.conditions.items)
         if not lines:
             if presented:
-                prep.refusals[p.id] = (Reason.NO_ELIGIBLE_ITEMS, {})
+                refusals[p.id] = (Reason.NO_ELIGIBLE_ITEMS, {})
             continue
         minimums = p.minimums
         if units < minimums[1] or spend < minimums[0]:
@@ -117,24 +131,26 @@ def _prepare(
             else:
                 short = (Reason.MIN_SPEND_NOT_MET, minimums[0] - spend)
             if presented:
-                prep.refusals[p.id] = (short[0], {"short": short[1]})
+                refusals[p.id] = (short[0], {"short": short[1]})
             else:
-                prep.hints.append((p, short[0], short[1]))
+                hints.append((p, short[0], short[1]))
             continue
         own = None
-        if p.limits.budget_amount is not None:
-            own = max(0, p.limits.budget_amount - p.usage.spent)
+        budget_amount = p.limits.budget_amount
+        if budget_amount is not None:
+            own = max(0, budget_amount - p.usage.spent)
         c = Candidate(p, rank, lines, units, own, minimums)
         budget = own
         if p.campaign_id is not None and p.campaign_id in camp_left:
             left = camp_left[p.campaign_id]
             budget = left if budget is None else min(budget, left)
-        effective = _standalone(c, p, lines, idx, spend, budget, cart.shipping_fee)
-        if not effective:
+        if not _standalone(c, p, lines, idx, spend, budget, fee):
             if presented:
-                prep.refusals[p.id] = (Reason.NO_DISCOUNT, {})
+                refusals[p.id] = (Reason.NO_DISCOUNT, {})
             continue
-        prep.cands.append(c)
+        cands.append(c)
+        if presented:
+            prep.presented_cands[p.id] = c
     return prep
 
 
@@ -191,21 +207,22 @@ def _why_not(c: Candidate, out: Outcome, applied: list[Candidate]) -> _Refusal:
 def _assemble(prep: _Prepared, cart: Cart, out: Outcome, exact: bool) -> Evaluation:
     ctx = prep.ctx
     tz = prep.env.local.tzinfo
-    phase_order = {PRODUCT_PHASE: 0, ORDER_PHASE: 1, POST_PHASE: 2}
-    chosen = sorted(out.chosen, key=lambda c: (phase_order[c.phase], c.rank))
-    applied_cands = [c for c in chosen if out.results[c.rank].effective]
+    results = out.results
+    chosen = sorted(out.chosen, key=_by_phase_rank)
+    applied_cands = [c for c in chosen if results[c.rank].effective]
+    fee = cart.shipping_fee
     applied: list[AppliedDiscount] = []
     gifts: list[Gift] = []
     for c in applied_cands:
         p = c.promo
-        res = out.results[c.rank]
+        res = results[c.rank]
         zh, en = explain(
             p,
             amount=res.amount,
             info=res.info or c.info,
             cashback=res.cashback,
             gift_quantity=res.gift_qty,
-            shipping_fee=cart.shipping_fee,
+            shipping_fee=fee,
         )
         mine: tuple[Gift, ...] = ()
         if res.gift_qty:
@@ -232,17 +249,17 @@ def _assemble(prep: _Prepared, cart: Cart, out: Outcome, exact: bool) -> Evaluat
         )
     rejected: list[Rejection] = []
     applied_ids = {c.promo.id for c in applied_cands}
-    by_id = {c.promo.id: c for c in prep.cands}
-    for p in prep.promos:
-        if p.id not in prep.presented or p.id in applied_ids:
+    for p in prep.presented:
+        if p.id in applied_ids:
             continue
         if p.id in prep.refusals:
             reason, data = prep.refusals[p.id]
         else:
-            reason, data = _why_not(by_id[p.id], out, applied_cands)
+            reason, data = _why_not(prep.presented_cands[p.id], out, applied_cands)
         zh, en = rejection_text(p, reason, data, tz)
         rejected.append(Rejection(p.id, p.code, reason.value, zh, en))
-    known = {p.code_key for p in prep.promos if p.code_key is not None}
+    # A presented code is known exactly when some promotion carries it (that one was presented).
+    known = {p.code_key for p in prep.presented}
     for code in sorted(prep.codes - known):
         zh, en = rejection_text(None, Reason.UNKNOWN_CODE, {}, tz)
         rejected.append(Rejection(None, code, Reason.UNKNOWN_CODE.value, zh, en))

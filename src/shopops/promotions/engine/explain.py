@@ -15,6 +15,7 @@ from shopops.promotions.engine.model import (
     Exchange,
     FirstOrder,
     FixedPrice,
+    FreeShipping,
     GiftWithPurchase,
     Instant,
     MemberPrice,
@@ -85,100 +86,157 @@ def explain(
     return f"{p.name}：{zh}", f"{p.name}: {en}"
 
 
+_Detail = tuple[str, str]
+
+
 def _detail(
     p: Promotion, amount: int, info: dict[str, Any], cashback: int, gifts: int, fee: int
-) -> tuple[str, str]:
+) -> _Detail:
     params = p.params
-    product = p.klass is DiscountClass.PRODUCT
-    if isinstance(params, SpendSave):
-        threshold, save = info.get("tier", params.tiers[0])
-        seen_zh, seen_en = _cart_word(info)
-        if params.repeat:
-            times = info.get("times", 0)
-            return (
-                f"每满{yuan(threshold)}减{yuan(save)}，减{times}次（{seen_zh}）",
-                f"Every ¥{yuan(threshold)} save ¥{yuan(save)}, ×{times} ({seen_en})",
-            )
+    write = _DETAILS.get(type(params))
+    if write is None:  # a subclass of a parameter class: the first class it is an instance of
+        write = next((w for cls, w in _DETAILS.items() if isinstance(params, cls)), _shipping)
+    return write(p, params, amount, info, cashback, gifts, fee)
+
+
+def _spend_save(p: Promotion, params: Any, amount: int, info: dict, *_: int) -> _Detail:
+    threshold, save = info.get("tier", params.tiers[0])
+    seen_zh, seen_en = _cart_word(info)
+    if params.repeat:
+        times = info.get("times", 0)
         return (
-            f"满{yuan(threshold)}减{yuan(save)}（{seen_zh}）",
-            f"Spend ¥{yuan(threshold)} save ¥{yuan(save)} ({seen_en})",
+            f"每满{yuan(threshold)}减{yuan(save)}，减{times}次（{seen_zh}）",
+            f"Every ¥{yuan(threshold)} save ¥{yuan(save)}, ×{times} ({seen_en})",
         )
-    if isinstance(params, Instant):
-        if product:
-            return f"每件立减{money_zh(params.amount)}", f"{money_en(params.amount)} off each item"
-        return f"立减{money_zh(amount)}", f"{money_en(amount)} off"
-    if isinstance(params, PercentOff):
-        zh, en = zhe(params.percent_bp), f"{pct(params.percent_bp)} off"
-        if params.cap is not None:
-            zh += f"，最高减{money_zh(params.cap)}"
-            en += f", up to {money_en(params.cap)}"
-        return f"{zh}，省{money_zh(amount)}", f"{en}, saves {money_en(amount)}"
-    if isinstance(params, FixedPrice):
+    return (
+        f"满{yuan(threshold)}减{yuan(save)}（{seen_zh}）",
+        f"Spend ¥{yuan(threshold)} save ¥{yuan(save)} ({seen_en})",
+    )
+
+
+def _instant(p: Promotion, params: Any, amount: int, info: dict, *_: int) -> _Detail:
+    if p.klass is DiscountClass.PRODUCT:
+        return f"每件立减{money_zh(params.amount)}", f"{money_en(params.amount)} off each item"
+    return f"立减{money_zh(amount)}", f"{money_en(amount)} off"
+
+
+def _percent_off(p: Promotion, params: Any, amount: int, info: dict, *_: int) -> _Detail:
+    zh, en = zhe(params.percent_bp), f"{pct(params.percent_bp)} off"
+    if params.cap is not None:
+        zh += f"，最高减{money_zh(params.cap)}"
+        en += f", up to {money_en(params.cap)}"
+    return f"{zh}，省{money_zh(amount)}", f"{en}, saves {money_en(amount)}"
+
+
+def _fixed_price(p: Promotion, params: Any, amount: int, info: dict, *_: int) -> _Detail:
+    return (
+        f"一口价{money_zh(params.price)}/件，省{money_zh(amount)}",
+        f"fixed price {money_en(params.price)} each, saves {money_en(amount)}",
+    )
+
+
+def _cashback(
+    p: Promotion, params: Any, amount: int, info: dict, cashback: int, *_: int
+) -> _Detail:
+    return (
+        f"返现{money_zh(cashback)}，确认收货后到账",
+        f"cashback {money_en(cashback)}, credited after the order completes",
+    )
+
+
+def _exchange(p: Promotion, params: Any, amount: int, info: dict, *_: int) -> _Detail:
+    if params.price == 0:
         return (
-            f"一口价{money_zh(params.price)}/件，省{money_zh(amount)}",
-            f"fixed price {money_en(params.price)} each, saves {money_en(amount)}",
+            f"免费兑换{params.quantity}件，省{money_zh(amount)}",
+            f"{params.quantity} item(s) free in exchange, saves {money_en(amount)}",
         )
-    if isinstance(params, Cashback):
+    return (
+        f"{params.quantity}件按{money_zh(params.price)}兑换，省{money_zh(amount)}",
+        f"{params.quantity} item(s) at {money_en(params.price)}, saves {money_en(amount)}",
+    )
+
+
+def _first_order(p: Promotion, params: Any, amount: int, info: dict, *_: int) -> _Detail:
+    if params.amount:
+        return f"首单立减{money_zh(amount)}", f"first order: {money_en(amount)} off"
+    return (
+        f"首单{zhe(params.percent_bp)}，省{money_zh(amount)}",
+        f"first order: {pct(params.percent_bp)} off, saves {money_en(amount)}",
+    )
+
+
+def _tiered(p: Promotion, params: Any, amount: int, info: dict, *_: int) -> _Detail:
+    min_units, percent = info.get("tier", (0, 0))
+    units = info.get("units_total", 0)
+    return (
+        f"满{min_units}件{zhe(percent)}（已购{units}件），省{money_zh(amount)}",
+        f"{min_units}+ items {pct(percent)} off ({units} items), saves {money_en(amount)}",
+    )
+
+
+def _gift(
+    p: Promotion, params: Any, amount: int, info: dict, cashback: int, gifts: int, fee: int
+) -> _Detail:
+    return f"赠品×{gifts}", f"free gift ×{gifts}"
+
+
+def _buy_x_get_y(p: Promotion, params: Any, amount: int, info: dict, *_: int) -> _Detail:
+    apps = info.get("applications", 1)
+    times_zh = f"×{apps}" if apps > 1 else ""
+    times_en = f" ×{apps}" if apps > 1 else ""
+    x, y = params.buy_quantity, params.get_quantity
+    if params.percent_bp >= BP:
         return (
-            f"返现{money_zh(cashback)}，确认收货后到账",
-            f"cashback {money_en(cashback)}, credited after the order completes",
+            f"买{x}送{y}{times_zh}，省{money_zh(amount)}",
+            f"buy {x} get {y} free{times_en}, saves {money_en(amount)}",
         )
-    if isinstance(params, Exchange):
-        if params.price == 0:
-            return (
-                f"免费兑换{params.quantity}件，省{money_zh(amount)}",
-                f"{params.quantity} item(s) free in exchange, saves {money_en(amount)}",
-            )
+    return (
+        f"买{x}件，另{y}件{zhe(params.percent_bp)}{times_zh}，省{money_zh(amount)}",
+        f"buy {x} get {y} at {pct(params.percent_bp)} off{times_en}, saves {money_en(amount)}",
+    )
+
+
+def _member_price(p: Promotion, params: Any, amount: int, info: dict, *_: int) -> _Detail:
+    return f"会员价，省{money_zh(amount)}", f"member price, saves {money_en(amount)}"
+
+
+def _time_limited(p: Promotion, params: Any, amount: int, info: dict, *_: int) -> _Detail:
+    if params.price is not None:
         return (
-            f"{params.quantity}件按{money_zh(params.price)}兑换，省{money_zh(amount)}",
-            f"{params.quantity} item(s) at {money_en(params.price)}, saves {money_en(amount)}",
+            f"限时价{money_zh(params.price)}，省{money_zh(amount)}",
+            f"limited-time price {money_en(params.price)}, saves {money_en(amount)}",
         )
-    if isinstance(params, FirstOrder):
-        if params.amount:
-            return f"首单立减{money_zh(amount)}", f"first order: {money_en(amount)} off"
-        return (
-            f"首单{zhe(params.percent_bp)}，省{money_zh(amount)}",
-            f"first order: {pct(params.percent_bp)} off, saves {money_en(amount)}",
-        )
-    if isinstance(params, TieredQuantity):
-        min_units, percent = info.get("tier", (0, 0))
-        units = info.get("units_total", 0)
-        return (
-            f"满{min_units}件{zhe(percent)}（已购{units}件），省{money_zh(amount)}",
-            f"{min_units}+ items {pct(percent)} off ({units} items), saves {money_en(amount)}",
-        )
-    if isinstance(params, GiftWithPurchase):
-        return f"赠品×{gifts}", f"free gift ×{gifts}"
-    if isinstance(params, BuyXGetY):
-        apps = info.get("applications", 1)
-        times_zh = f"×{apps}" if apps > 1 else ""
-        times_en = f" ×{apps}" if apps > 1 else ""
-        x, y = params.buy_quantity, params.get_quantity
-        if params.percent_bp >= BP:
-            return (
-                f"买{x}送{y}{times_zh}，省{money_zh(amount)}",
-                f"buy {x} get {y} free{times_en}, saves {money_en(amount)}",
-            )
-        return (
-            f"买{x}件，另{y}件{zhe(params.percent_bp)}{times_zh}，省{money_zh(amount)}",
-            f"buy {x} get {y} at {pct(params.percent_bp)} off{times_en}, saves {money_en(amount)}",
-        )
-    if isinstance(params, MemberPrice):
-        return f"会员价，省{money_zh(amount)}", f"member price, saves {money_en(amount)}"
-    if isinstance(params, TimeLimited):
-        if params.price is not None:
-            return (
-                f"限时价{money_zh(params.price)}，省{money_zh(amount)}",
-                f"limited-time price {money_en(params.price)}, saves {money_en(amount)}",
-            )
-        return (
-            f"限时{zhe(params.percent_bp)}，省{money_zh(amount)}",
-            f"limited time {pct(params.percent_bp)} off, saves {money_en(amount)}",
-        )
-    # Free shipping is the only kind left.
+    return (
+        f"限时{zhe(params.percent_bp)}，省{money_zh(amount)}",
+        f"limited time {pct(params.percent_bp)} off, saves {money_en(amount)}",
+    )
+
+
+def _shipping(
+    p: Promotion, params: Any, amount: int, info: dict, cashback: int, gifts: int, fee: int
+) -> _Detail:
+    # Free shipping, and any kind without a writer of its own.
     if amount >= fee:
         return f"免运费，省{money_zh(amount)}", f"free shipping, saves {money_en(amount)}"
     return f"运费减{money_zh(amount)}", f"{money_en(amount)} off shipping"
+
+
+# One writer per parameter class, in the order the classes used to be tried.
+_DETAILS: dict[type, Any] = {
+    SpendSave: _spend_save,
+    Instant: _instant,
+    PercentOff: _percent_off,
+    FixedPrice: _fixed_price,
+    Cashback: _cashback,
+    Exchange: _exchange,
+    FirstOrder: _first_order,
+    TieredQuantity: _tiered,
+    GiftWithPurchase: _gift,
+    BuyXGetY: _buy_x_get_y,
+    MemberPrice: _member_price,
+    TimeLimited: _time_limited,
+    FreeShipping: _shipping,
+}
 
 
 def _when(at: object, tz: dt.tzinfo | None) -> str:

@@ -58,6 +58,10 @@ KIND_CLASSES: dict[PromotionKind, tuple[DiscountClass, ...]] = {
 # Kinds computed after order discounts, on what the customer actually pays for the items.
 POST_KINDS = frozenset({PromotionKind.FREE_SHIPPING, PromotionKind.CASHBACK, PromotionKind.GIFT})
 
+# When a promotion is computed: product class on list prices, then order class, then the kinds
+# in POST_KINDS on what is left to pay.
+PRODUCT_PHASE, ORDER_PHASE, POST_PHASE = 0, 1, 2
+
 
 # --- the cart, the customer, the moment -------------------------------------------------------
 
@@ -313,6 +317,12 @@ class Promotion:
     code_key: str | None = field(default=None, init=False, repr=False, compare=False)
     minimums: tuple[int, int] = field(default=(0, 0), init=False, repr=False, compare=False)
     uses_allowed: int | None = field(default=None, init=False, repr=False, compare=False)
+    phase: int = field(default=PRODUCT_PHASE, init=False, repr=False, compare=False)
+    # Product discounts stack on a line only if both sides agree to combine with product.
+    stacks: bool = field(default=False, init=False, repr=False, compare=False)
+    gated: bool = field(default=True, init=False, repr=False, compare=False)  # see _gated
+    # What deciding whether two promotions combine reads: (klass, combines_with, exclusive).
+    signature: tuple = field(default=(), init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.klass is None:
@@ -321,6 +331,39 @@ class Promotion:
             object.__setattr__(self, "code_key", normalize_code(self.code))
         object.__setattr__(self, "minimums", _minimums(self))
         object.__setattr__(self, "uses_allowed", _uses_allowed(self.limits))
+        if self.kind in POST_KINDS:
+            phase = POST_PHASE
+        else:
+            phase = PRODUCT_PHASE if self.klass is DiscountClass.PRODUCT else ORDER_PHASE
+        object.__setattr__(self, "phase", phase)
+        stacks = DiscountClass.PRODUCT in self.combines_with and not self.exclusive
+        object.__setattr__(self, "stacks", stacks)
+        object.__setattr__(self, "gated", _gated(self))
+        signature = (self.klass, self.combines_with, self.exclusive)
+        object.__setattr__(self, "signature", signature)
+
+
+def _gated(p: Promotion) -> bool:
+    """Whether anything about the moment, the channel, the customer or the usage can refuse the
+    promotion (False lets the engine skip `conditions.gate`, which would pass)."""
+    c, lim = p.conditions, p.limits
+    return bool(
+        c.starts_at is not None
+        or c.ends_at is not None
+        or c.channels
+        or c.weekdays
+        or c.hours
+        or c.new_customers_only
+        or c.customer_tiers
+        or c.customer_segments
+        or c.birthday_month
+        or p.kind is PromotionKind.FIRST_ORDER
+        or p.kind is PromotionKind.MEMBER_PRICE
+        or p.uses_allowed is not None
+        or lim.per_customer is not None
+        or lim.budget_amount is not None
+        or p.campaign_id is not None
+    )
 
 
 def _minimums(p: Promotion) -> tuple[int, int]:

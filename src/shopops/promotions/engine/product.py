@@ -10,33 +10,54 @@ from __future__ import annotations
 
 from shopops.money import allocate
 from shopops.promotions.engine.candidate import PRODUCT_PHASE, Candidate, Ctx, Outcome, Result
+from shopops.promotions.engine.conditions import bit_indexes
 
 
 class LineTable:
     """Every product promotion's amount per line, arranged per line in priority order, to
     total the product phase of any subset (a bitmask over `cands`) quickly.
 
-    Gives the same per-line choice as `resolve_lines`, without campaign caps.
+    Gives the same per-line choice as `resolve_lines`, without campaign caps. A line's choice
+    depends only on which of its own promotions are in the subset, so a subset is worked out
+    from the full set's lines, redoing only the lines of the promotions it leaves out (or from
+    nothing, doing only the lines of the promotions it keeps, whichever are fewer).
     """
 
-    __slots__ = ("amounts", "per_line")
+    __slots__ = ("_full", "amounts", "everything", "lines_of", "per_line")
 
     def __init__(self, cands: list[Candidate], amounts: list[int]) -> None:
         self.amounts = amounts
         self.per_line: list[list[tuple[int, int, bool, int]]] = [[] for _ in amounts]
+        self.lines_of: list[int] = []  # per promotion: the mask of the lines it has amounts on
+        per_line = self.per_line
         for b, c in enumerate(cands):
+            bit, stacks, rank = 1 << b, c.stacks, c.rank
+            lines = 0
             for i, a in c.line_amounts.items():
-                self.per_line[i].append((1 << b, a, c.stacks, c.rank))
+                per_line[i].append((bit, a, stacks, rank))
+                lines |= 1 << i
+            self.lines_of.append(lines)
+        self.everything = (1 << len(cands)) - 1
+        self._full: tuple[int, list[int]] | None = None
+
+    def _lines(self, mask: int) -> tuple[int, ...]:
+        """The lines on which some promotion in `mask` has an amount, ascending."""
+        lines = 0
+        lines_of = self.lines_of
+        for b in bit_indexes(mask):
+            lines |= lines_of[b]
+        return bit_indexes(lines)
 
     def kept(self, mask: int) -> dict[int, dict[int, int]]:
         """What each product promotion in `mask` keeps per line (by rank), as `resolve_lines`."""
         kept: dict[int, dict[int, int]] = {}
-        for i, entries in enumerate(self.per_line):
-            cap = self.amounts[i]
+        per_line, amounts = self.per_line, self.amounts
+        for i in self._lines(mask):
+            cap = amounts[i]
             stack: list[tuple[int, int]] = []
             single = -1
             single_rank = -1
-            for bit, a, stacks, rank in entries:
+            for bit, a, stacks, rank in per_line[i]:
                 if not mask & bit:
                     continue
                 if stacks:
@@ -59,19 +80,17 @@ class LineTable:
                     left -= take
         return kept
 
-    def totals(self, mask: int) -> tuple[int, list[int]]:
-        """(total, discount per line) of the product promotions in `mask`."""
-        total = 0
-        line_prod = [0] * len(self.amounts)
-        for i, entries in enumerate(self.per_line):
-            if not entries:
-                continue
-            cap = self.amounts[i]
+    def _fill(self, mask: int, lines: tuple[int, ...], line_prod: list[int]) -> int:
+        """Set `line_prod[i]` for each of `lines` to its discount under `mask`; the change."""
+        change = 0
+        per_line, amounts = self.per_line, self.amounts
+        for i in lines:
+            cap = amounts[i]
             stack_sum = 0
             stack_rank = -1
             single = -1
             single_rank = -1
-            for bit, a, stacks, rank in entries:
+            for bit, a, stacks, rank in per_line[i]:
                 if not mask & bit:
                     continue
                 if stacks:
@@ -86,9 +105,29 @@ class LineTable:
                 stack = stack_sum if stack_sum < cap else cap
                 if stack > single or (stack == single and stack_rank < single_rank):
                     single = stack
-            if single > 0:
-                line_prod[i] = single
-                total += single
+            value = single if single > 0 else 0
+            change += value - line_prod[i]
+            line_prod[i] = value
+        return change
+
+    def totals(self, mask: int) -> tuple[int, list[int]]:
+        """(total, discount per line) of the product promotions in `mask`."""
+        full = self._full
+        if full is None:
+            line_prod = [0] * len(self.amounts)
+            total = self._fill(self.everything, self._lines(self.everything), line_prod)
+            full = self._full = (total, line_prod)
+        everything = self.everything
+        mask &= everything
+        if mask == everything:
+            return full[0], list(full[1])
+        left_out = everything & ~mask
+        if left_out.bit_count() <= mask.bit_count():
+            line_prod = list(full[1])
+            total = full[0] + self._fill(mask, self._lines(left_out), line_prod)
+        else:
+            line_prod = [0] * len(self.amounts)
+            total = self._fill(mask, self._lines(mask), line_prod)
         return total, line_prod
 
 
@@ -140,10 +179,11 @@ def product_phase(
 def split_products(out: Outcome, table: LineTable, mask: int) -> None:
     """Fill in what each product promotion kept, for an outcome computed from line totals."""
     kept = table.kept(mask)
+    results = out.results
     for c in out.chosen:
-        if c.phase == PRODUCT_PHASE and c.rank not in out.results:
-            res = Result()
-            res.line_amounts = kept.get(c.rank, {})
-            res.amount = sum(res.line_amounts.values())
-            res.info = c.info
-            out.results[c.rank] = res
+        if c.phase == PRODUCT_PHASE and c.rank not in results:
+            got = kept.get(c.rank)
+            if got is None:
+                results[c.rank] = Result({}, 0, c.info)
+            else:
+                results[c.rank] = Result(got, sum(got.values()), c.info)

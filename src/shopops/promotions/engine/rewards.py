@@ -8,6 +8,7 @@ and gifts look at what is left to pay after product and order discounts.
 
 from __future__ import annotations
 
+from operator import itemgetter
 from typing import Any
 
 from shopops.money import allocate
@@ -33,6 +34,8 @@ from shopops.promotions.engine.model import (
 
 K = PromotionKind
 Info = dict[str, Any]
+# Product-class parameters that discount every eligible unit (`_per_unit`).
+_UNIT_KINDS = frozenset({PercentOff, Instant, FixedPrice, TimeLimited, MemberPrice, TieredQuantity})
 
 
 def _cap(amount: int, *caps: int | None) -> int:
@@ -104,13 +107,62 @@ def _unit_offs(
     return [(i, prices[i] * percent) for i in lines]
 
 
+def _simple_rule(params: object, units_total: int) -> tuple[int, int | None] | None:
+    """(percent_bp, unit price) of the kinds that take a percentage or a unit price off every
+    unit (as `_unit_offs` reads them), None for the others."""
+    tp = type(params)
+    if tp is PercentOff:
+        return params.percent_bp, None  # type: ignore[attr-defined]
+    if tp is TimeLimited:
+        return params.percent_bp, params.price  # type: ignore[attr-defined]
+    if tp is FixedPrice:
+        return 0, params.price  # type: ignore[attr-defined]
+    if tp is TieredQuantity:
+        return tier_percent(params, units_total)[1], None  # type: ignore[arg-type]
+    if tp is MemberPrice and not params.prices:  # type: ignore[attr-defined]
+        return params.percent_bp, None  # type: ignore[attr-defined]
+    return None
+
+
 def _per_unit(
     p: Promotion, lines: tuple[int, ...], idx: CartIndex, units_total: int
 ) -> tuple[dict[int, int], Info]:
     """Kinds that discount every eligible unit; a per-order unit limit takes the best units."""
-    offs = _unit_offs(p, lines, idx, units_total)
     limit = p.limits.max_units_per_order
     qtys = idx.qtys
+    rule = _simple_rule(p.params, units_total)
+    if rule is not None and limit is None:
+        # The same amounts as below, without building the per-unit offs first.
+        percent, fixed = rule
+        prices = idx.prices
+        found: dict[int, int] = {}
+        total_units = 0
+        if fixed is not None:
+            for i in lines:
+                off = prices[i] - fixed
+                if off > 0:
+                    q = qtys[i]
+                    total_units += q
+                    found[i] = off * q
+        elif percent > 0:
+            for i in lines:
+                price = prices[i]
+                if price > 0:
+                    q = qtys[i]
+                    total_units += q
+                    amount = price * percent * q // BP
+                    if amount > 0:
+                        found[i] = amount
+        return found, {"units": total_units}
+    if rule is not None:  # as `_unit_offs` computes them for these kinds
+        percent, fixed = rule
+        prices = idx.prices
+        if fixed is not None:
+            offs = [(i, max(0, prices[i] - fixed) * BP) for i in lines]
+        else:
+            offs = [(i, prices[i] * percent) for i in lines]
+    else:
+        offs = _unit_offs(p, lines, idx, units_total)
     out: dict[int, int] = {}
     if limit is None:
         units = 0
@@ -123,7 +175,8 @@ def _per_unit(
         return out, {"units": units}
     left = limit
     # Best for the customer: the limited units go to the largest per-unit discounts first.
-    for i, off in sorted(offs, key=lambda t: (-t[1], t[0])):
+    # (Largest first, ties in line order: offs are in line order and the sort is stable.)
+    for i, off in sorted(offs, key=itemgetter(1), reverse=True):
         if left <= 0 or off <= 0:
             break
         units = min(qtys[i], left)
@@ -214,7 +267,17 @@ def product_amounts(
     amounts = idx.amounts
     info: Info = {"base": base, "units_total": units_total}
     cap: int | None = None
-    if isinstance(params, SpendSave):
+    tp = type(params)
+    if tp in _UNIT_KINDS:  # the common kinds first, by exact type (same as the chain below)
+        if tp is TieredQuantity:
+            info["tier"] = tier_percent(params, units_total)  # type: ignore[arg-type]
+        out, extra = _per_unit(p, lines, idx, units_total)
+        info.update(extra)
+        if tp is PercentOff:
+            cap = params.cap  # type: ignore[union-attr]
+        if cap is None and budget is None:
+            return out, info
+    elif isinstance(params, SpendSave):
         total, extra = spend_save_amount(params, base)
         info.update(extra)
         total = _cap(total, base, budget)
@@ -222,7 +285,7 @@ def product_amounts(
             return {}, info
         parts = allocate(total, [amounts[i] for i in lines])
         return {i: a for i, a in zip(lines, parts, strict=True) if a > 0}, info
-    if isinstance(params, Exchange):
+    elif isinstance(params, Exchange):
         out = _exchange(p, params, lines, idx)
     elif isinstance(params, BuyXGetY):
         out, extra = _buy_x_get_y(p, params, lines, idx)

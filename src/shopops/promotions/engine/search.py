@@ -37,9 +37,19 @@ Soundness is checked by brute-force enumeration in the property tests.
 
 from __future__ import annotations
 
-from shopops.promotions.engine.candidate import PRODUCT_PHASE, Candidate, Ctx, Outcome, consent
+from functools import lru_cache
+
+from shopops.promotions.engine.candidate import PRODUCT_PHASE, Candidate, Ctx, Outcome
 from shopops.promotions.engine.combine import run
 from shopops.promotions.engine.product import LineTable, split_products
+
+
+@lru_cache(maxsize=4096)
+def _consents(a: tuple, b: tuple) -> bool:
+    """`consent` on signatures (class, combines_with, exclusive): what it reads."""
+    if a[2] or b[2]:
+        return False
+    return b[0] in a[1] and a[0] in b[1]
 
 
 def _bits(mask: int) -> list[int]:
@@ -77,65 +87,64 @@ class _Search:
 
     def __init__(self, ctx: Ctx, cands: list[Candidate], max_nodes: int) -> None:
         self.ctx = ctx
-        self.prod = [c for c in cands if c.phase == PRODUCT_PHASE and not c.exclusive]
-        self.items = [c for c in cands if c.phase != PRODUCT_PHASE or c.exclusive]
-        self.standalone = [c.standalone for c in self.items]
+        prod: list[Candidate] = []
+        items: list[Candidate] = []
+        for c in cands:
+            if c.phase == PRODUCT_PHASE and not c.exclusive:
+                prod.append(c)
+            else:
+                items.append(c)
+        self.prod, self.items = prod, items
+        self.standalone = standalone = [c.standalone for c in items]
         # Consent depends only on (class, combines_with, exclusive): work per signature.
         sig_items: dict[tuple, int] = {}
         sig_prod: dict[tuple, int] = {}
-        reps: dict[tuple, Candidate] = {}
-        for j, x in enumerate(self.items):
-            key = (x.klass, x.promo.combines_with, x.exclusive)
+        for j, x in enumerate(items):
+            key = x.promo.signature
             sig_items[key] = sig_items.get(key, 0) | 1 << j
-            reps[key] = x
-        for b, p in enumerate(self.prod):
-            key = (p.klass, p.promo.combines_with, p.exclusive)
+        for b, p in enumerate(prod):
+            key = p.promo.signature
             sig_prod[key] = sig_prod.get(key, 0) | 1 << b
-            reps[key] = p
         allowed_of = {
-            key: sum(m for k2, m in sig_prod.items() if consent(reps[key], reps[k2]))
-            for key in sig_items
+            key: sum([m for k2, m in sig_prod.items() if _consents(key, k2)]) for key in sig_items
         }
         compat_of = {
-            key: sum(m for k2, m in sig_items.items() if consent(reps[key], reps[k2]))
-            for key in sig_items
+            key: sum([m for k2, m in sig_items.items() if _consents(key, k2)]) for key in sig_items
         }
         # allowed[j]: the product promotions item j lets take part; compat[j]: the items that
         # may share a combination with item j.
-        self.allowed: list[int] = []
-        self.compat: list[int] = []
+        self.allowed = allowed = [allowed_of[x.promo.signature] for x in items]
+        self.compat = [compat_of[x.promo.signature] & ~(1 << j) for j, x in enumerate(items)]
         # The items grouped by the product promotions they allow (few distinct masks).
-        self.by_allowed: dict[int, int] = {}
-        for j, x in enumerate(self.items):
-            key = (x.klass, x.promo.combines_with, x.exclusive)
-            self.allowed.append(allowed_of[key])
-            self.compat.append(compat_of[key] & ~(1 << j))
-            if not x.exclusive:
-                mask = allowed_of[key]
-                self.by_allowed[mask] = self.by_allowed.get(mask, 0) | 1 << j
+        by_allowed: dict[int, int] = {}
+        self.by_allowed = by_allowed
         # Bound groups. Within one class, an item that does not combine with its own class
         # excludes every other item of that class: a class gives at most the larger of its best
         # such item and the sum of its self-combining items. Exclusive items stand alone.
-        self.groups: list[tuple[list[tuple[int, int]], list[tuple[int, int]]]] = []
         exclusive = 0
-        by_class: dict[object, tuple[int, int]] = {}
-        for j, x in enumerate(self.items):
+        excl_ranked: list[tuple[int, int]] = []
+        by_class: dict[object, tuple[list[tuple[int, int]], list[tuple[int, int]]]] = {}
+        for j, x in enumerate(items):
+            bit = 1 << j
             if x.exclusive:
-                exclusive |= 1 << j
+                exclusive |= bit
+                excl_ranked.append((standalone[j], bit))
                 continue
-            sc, nsc = by_class.get(x.klass, (0, 0))
-            if x.klass in x.promo.combines_with:
-                sc |= 1 << j
-            else:
-                nsc |= 1 << j
-            by_class[x.klass] = (sc, nsc)
-        for sc, nsc in by_class.values():
-            self.groups.append((self._ranked(sc), self._ranked(nsc)))
-        self.groups.append(([], self._ranked(exclusive)))
+            mask = allowed[j]
+            by_allowed[mask] = by_allowed.get(mask, 0) | bit
+            group = by_class.get(x.klass)
+            if group is None:
+                group = by_class[x.klass] = ([], [])
+            group[0 if x.klass in x.promo.combines_with else 1].append((standalone[j], bit))
+        self.groups: list[tuple[list[tuple[int, int]], list[tuple[int, int]]]] = [
+            (sorted(sc, reverse=True), sorted(nsc, reverse=True)) for sc, nsc in by_class.values()
+        ]
+        self.groups.append(([], sorted(excl_ranked, reverse=True)))
         self.exclusive_mask = exclusive
         self.table = LineTable(self.prod, ctx.idx.amounts)
         # Campaign budgets shared by product promotions need the detailed product phase.
-        self.fast = not any(p.campaign_id in ctx.camp_left for p in self.prod)
+        camp_left = ctx.camp_left
+        self.fast = not camp_left or not any(p.campaign_id in camp_left for p in prod)
         self.prod_bound: dict[int, tuple[int, list[int]]] = {}
         self.open_memo: dict[int, tuple[int, int]] = {}
         self.evaluated: dict[tuple[frozenset[int], int], Outcome] = {}  # leaves already run
@@ -145,10 +154,6 @@ class _Search:
         self.nodes = 0
         self.max_nodes = max_nodes
         self.stopped = False
-
-    def _ranked(self, mask: int) -> list[tuple[int, int]]:
-        """(standalone, bit) of the items in mask, best first."""
-        return sorted(((self.standalone[j], 1 << j) for j in _bits(mask)), reverse=True)
 
     def _open_bound(self, open_: int) -> tuple[int, int]:
         """(bound over the open non-exclusive items, best open exclusive item)."""
@@ -298,20 +303,25 @@ class _Search:
         prod_mask = (1 << len(self.prod)) - 1
         open_ = (1 << len(self.items)) - 1
         estimate = 0
-        for j in sorted(range(len(self.items)), key=lambda j: (-self.standalone[j], j)):
-            x = self.items[j]
+        items, standalone, allowed, compat = self.items, self.standalone, self.allowed, self.compat
+        bound_prod = self._bound_prod
+        now = bound_prod(prod_mask) if product_aware else 0
+        # Highest stand-alone value first, ties in item order (the sort is stable).
+        for j in sorted(range(len(items)), key=standalone.__getitem__, reverse=True):
+            x = items[j]
             if x.exclusive or not open_ >> j & 1:
                 continue
-            narrowed = prod_mask & self.allowed[j]
+            narrowed = prod_mask & allowed[j]
             if product_aware:
-                gain = self.standalone[j] + self._bound_prod(narrowed) - self._bound_prod(prod_mask)
-                if gain <= 0:
+                after = now if narrowed == prod_mask else bound_prod(narrowed)
+                if standalone[j] + after - now <= 0:
                     continue
+                now = after
             chosen.append(x)
-            estimate += self.standalone[j]
+            estimate += standalone[j]
             prod_mask = narrowed
-            open_ &= self.compat[j]
-        return chosen, prod_mask, estimate + self._bound_prod(prod_mask)
+            open_ &= compat[j]
+        return chosen, prod_mask, estimate + bound_prod(prod_mask)
 
     def solve(self) -> tuple[Outcome, bool]:
         items, mask, _ = self._greedy(True)

@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import (
     Integer,
     String,
+    bindparam,
     cast,
     literal,
     null,
@@ -156,15 +157,18 @@ class _State:
     customer_uses: dict[int, int] = field(default_factory=dict)
 
 
-def _read_state(session: Session, *, customer_id: int, codes: Sequence[str]) -> _State:
-    """Active promotions (revision, counters, campaign budget), the presented coupons and the
-    customer's usage counters, in one UNION ALL statement."""
+def _state_statement(*, with_codes: bool) -> Any:
+    """The UNION ALL of `_read_state`, built once per variant: the customer and the codes
+    travel as parameters, so each checkout reuses the compiled statement from the cache."""
     i, s, t = Integer(), String(), UTCDateTime()
 
     def n(type_: Any) -> Any:
         return cast(null(), type_)
 
-    p = PromotionDef
+    # Core columns: no ORM compile or result step for a statement run at every checkout.
+    p, camp, usage, coupon = (
+        m.__table__.c for m in (PromotionDef, Campaign, CustomerUsage, Coupon)
+    )
     parts = [
         select(
             literal("p", s).label("k"),
@@ -172,20 +176,20 @@ def _read_state(session: Session, *, customer_id: int, codes: Sequence[str]) -> 
             p.revision.label("s1"),
             p.used_count.label("n1"),
             p.spent_amount.label("n2"),
-            Campaign.id.label("n3"),
-            Campaign.budget_amount.label("n4"),
-            Campaign.spent_amount.label("n5"),
+            camp.id.label("n3"),
+            camp.budget_amount.label("n4"),
+            camp.spent_amount.label("n5"),
             n(s).label("s2"),
             n(t).label("t1"),
             n(t).label("t2"),
         )
-        .outerjoin(Campaign, Campaign.id == p.campaign_id)
+        .select_from(PromotionDef.__table__.outerjoin(Campaign.__table__, camp.id == p.campaign_id))
         .where(p.status == PromotionStatus.ACTIVE),
         select(
             literal("u", s),
-            CustomerUsage.promotion_id,
+            usage.promotion_id,
             n(s),
-            CustomerUsage.used,
+            usage.used,
             n(i),
             n(i),
             n(i),
@@ -193,26 +197,43 @@ def _read_state(session: Session, *, customer_id: int, codes: Sequence[str]) -> 
             n(s),
             n(t),
             n(t),
-        ).where(CustomerUsage.customer_id == customer_id),
+        ).where(usage.customer_id == bindparam("customer_id")),
     ]
-    if codes:
+    if with_codes:
         parts.append(
             select(
                 literal("c", s),
-                Coupon.promotion_id,
-                Coupon.code,
-                Coupon.id,
+                coupon.promotion_id,
+                coupon.code,
+                coupon.id,
                 n(i),
-                Coupon.customer_id,
+                coupon.customer_id,
                 n(i),
                 n(i),
-                Coupon.status,
-                Coupon.valid_from,
-                Coupon.valid_until,
-            ).where(Coupon.code.in_(list(codes)))
+                coupon.status,
+                coupon.valid_from,
+                coupon.valid_until,
+            ).where(coupon.code.in_(bindparam("codes", expanding=True)))
         )
+    return union_all(*parts)
+
+
+_STATE = _state_statement(with_codes=False)
+_STATE_WITH_CODES = _state_statement(with_codes=True)
+
+
+def _read_state(session: Session, *, customer_id: int, codes: Sequence[str]) -> _State:
+    """Active promotions (revision, counters, campaign budget), the presented coupons and the
+    customer's usage counters, in one UNION ALL statement."""
+    if session.autoflush:  # a Core statement does not autoflush: see pending rows as the ORM would
+        session.flush()
+    conn = session.connection()
+    if codes:
+        rows = conn.execute(_STATE_WITH_CODES, {"customer_id": customer_id, "codes": list(codes)})
+    else:
+        rows = conn.execute(_STATE, {"customer_id": customer_id})
     state = _State()
-    for r in session.execute(union_all(*parts)):
+    for r in rows:
         if r.k == "p":
             state.promos[r.pid] = (r.s1, r.n1, r.n2, r.n3)
             if r.n3 is not None and r.n4 is not None and r.n3 not in state.campaigns:

@@ -1,0 +1,360 @@
+"""Where measures come from: one `Source` per fact (and the date that places a row in a period),
+the dimensions each source can be sliced by, and the joins that bring those dimensions in.
+
+A source builds an Ibis table with `_d` (the shop-time-zone date that places the row in a
+period) or `_ts` (a UTC instant, for facts whose period date is not stored: deliveries), one
+`_by_<dimension>` column per requested dimension (text, 'unknown' when missing), and any extra
+columns its measures need. Reads are pruned to the dates of the periods asked for first, so a
+daily report reads a few partitions, not the warehouse.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import ibis
+import ibis.expr.types as ir
+
+from shopops.analytics.engine import Warehouse
+
+UNKNOWN = "unknown"
+PAGE_EVENTS = ("page_view", "product_view")
+
+
+@dataclass(frozen=True)
+class Dimension:
+    code: str
+    name_zh: str
+    name_en: str
+
+
+DIMENSIONS: dict[str, Dimension] = {
+    d.code: d
+    for d in (
+        Dimension("channel", "流量渠道", "Traffic channel"),
+        Dimension("sales_channel", "销售渠道", "Sales channel"),
+        Dimension("pay_channel", "支付方式", "Payment channel"),
+        Dimension("province", "省份", "Province"),
+        Dimension("device", "设备", "Device"),
+        Dimension("os", "操作系统", "Operating system"),
+        Dimension("category", "类目", "Category"),
+        Dimension("top_category", "一级类目", "Top category"),
+        Dimension("brand", "品牌", "Brand"),
+        Dimension("role", "商品角色", "Product role"),
+        Dimension("product_tier", "价格带", "Product tier"),
+        Dimension("tier", "会员等级", "Member tier"),
+        Dimension("age_band", "年龄段", "Age band"),
+        Dimension("gender", "性别", "Gender"),
+        Dimension("acquisition_channel", "获客渠道", "Acquisition channel"),
+        Dimension("carrier", "快递公司", "Carrier"),
+    )
+}
+
+PRODUCT_DIMS = {
+    "category": "category",
+    "top_category": "top_category",
+    "brand": "brand",
+    "role": "role",
+    "product_tier": "tier",
+}
+CUSTOMER_DIMS = {
+    "tier": "tier",
+    "age_band": "age_band",
+    "gender": "gender",
+    "acquisition_channel": "acquisition_channel",
+}
+
+
+@dataclass
+class Context:
+    """One evaluation's warehouse and the date ranges it reads (merged, sorted)."""
+
+    wh: Warehouse
+    ranges: list[tuple[dt.date, dt.date]]
+
+    def table(self, name: str) -> ir.Table:
+        return self.wh.table(name)
+
+    @property
+    def lo(self) -> dt.date:
+        return self.ranges[0][0]
+
+    @property
+    def hi(self) -> dt.date:
+        return self.ranges[-1][1]
+
+    def within(self, col: ir.Value, *, pad_days: int = 0) -> ir.BooleanValue:
+        """`col` falls in one of the ranges (widened by `pad_days` on each side)."""
+        pad = dt.timedelta(days=pad_days)
+        cond: ir.BooleanValue | None = None
+        for lo, hi in self.ranges:
+            one = col.between(lo - pad, hi + pad)
+            cond = one if cond is None else cond | one
+        assert cond is not None
+        return cond
+
+
+def merge_ranges(ranges: Sequence[tuple[dt.date, dt.date]]) -> list[tuple[dt.date, dt.date]]:
+    """Sorted, overlapping or adjacent ranges joined."""
+    out: list[tuple[dt.date, dt.date]] = []
+    for lo, hi in sorted(ranges):
+        if out and lo <= out[-1][1] + dt.timedelta(days=1):
+            out[-1] = (out[-1][0], max(out[-1][1], hi))
+        else:
+            out.append((lo, hi))
+    return out
+
+
+def _text(col: ir.Value) -> ir.StringValue:
+    text = col.cast("string")
+    return ibis.ifelse(text.isnull() | (text == ""), UNKNOWN, text)
+
+
+def _with_product(ctx: Context, t: ir.Table, dims: Sequence[str]) -> ir.Table:
+    wanted = [d for d in dims if d in PRODUCT_DIMS]
+    if not wanted:
+        return t
+    p = ctx.table("dim_product")
+    p = p.select(_p_sku=p.sku_id, **{f"_p_{d}": p[PRODUCT_DIMS[d]] for d in wanted})
+    j = t.left_join(p, t.sku_id == p._p_sku)
+    return j.mutate(**{f"_by_{d}": _text(j[f"_p_{d}"]) for d in wanted}).drop(
+        "_p_sku", *[f"_p_{d}" for d in wanted]
+    )
+
+
+def _with_customer(ctx: Context, t: ir.Table, dims: Sequence[str], key: str) -> ir.Table:
+    wanted = [d for d in dims if d in CUSTOMER_DIMS]
+    if not wanted:
+        return t
+    c = ctx.table("dim_customer")
+    c = c.select(_c_id=c.customer_id, **{f"_c_{d}": c[CUSTOMER_DIMS[d]] for d in wanted})
+    j = t.left_join(c, t[key] == c._c_id)
+    return j.mutate(**{f"_by_{d}": _text(j[f"_c_{d}"]) for d in wanted}).drop(
+        "_c_id", *[f"_c_{d}" for d in wanted]
+    )
+
+
+def order_channels(ctx: Context) -> ir.Table:
+    """Each paid order's traffic channel: the channel of the session its `pay` event happened in
+    (a session ends at a new channel, so this is the last non-direct click within it; sessions
+    arriving direct stay direct). Columns `_o_id`, `_o_channel`."""
+    ev = ctx.table("fact_events")
+    pays = ev.filter((ev.event == "pay") & ev.order_id.notnull() & ctx.within(ev.date, pad_days=1))
+    return pays.group_by(_o_id=pays.order_id).aggregate(_o_channel=pays.channel.argmax(pays.ts_at))
+
+
+def _with_order_channel(ctx: Context, t: ir.Table) -> ir.Table:
+    oc = order_channels(ctx)
+    j = t.left_join(oc, t.order_id == oc._o_id)
+    channel = ibis.ifelse(
+        j._o_channel.isnull() | (j._o_channel == ""), "direct", j._o_channel.cast("string")
+    )
+    return j.mutate(_by_channel=channel).drop("_o_id", "_o_channel")
+
+
+def _first_dates(t: ir.Table, key: str, date: str, name: str) -> ir.Table:
+    return t.group_by(**{f"_k_{name}": t[key]}).aggregate(**{name: t[date].min()})
+
+
+# A source's builder: (context, dimensions wanted, extra features wanted) → table.
+Builder = Callable[[Context, Sequence[str], frozenset[str]], ir.Table]
+
+
+@dataclass(frozen=True)
+class Source:
+    name: str
+    table: str
+    dims: tuple[str, ...]
+    build: Builder
+    # "date": rows carry `_d`; "ts": rows carry `_ts` (a UTC instant).
+    scope: str = "date"
+    features: frozenset[str] = field(default_factory=frozenset)
+
+
+def _cols(t: ir.Table, dims: Sequence[str], direct: dict[str, str]) -> ir.Table:
+    return t.mutate(**{f"_by_{d}": _text(t[direct[d]]) for d in dims if d in direct})
+
+
+def _events(ctx: Context, dims: Sequence[str], features: frozenset[str]) -> ir.Table:
+    ev = ctx.table("fact_events")
+    t = ev.filter(ctx.within(ev.date)).mutate(_d=ev.date)
+    t = _cols(
+        t, dims, {"channel": "channel", "device": "device", "os": "os", "province": "province"}
+    )
+    t = _with_product(ctx, t, dims)
+    t = _with_customer(ctx, t, dims, "customer_id")
+    if "first_event" in features:
+        # A session's date is its first event's: the first session gives the first event's
+        # day from a table a fraction of the size. Later partitions cannot hold a first visit.
+        s = ctx.table("fact_sessions")
+        first = _first_dates(s.filter(s.date <= ctx.hi), "person_id", "date", "_first_event")
+        t = t.left_join(first, t.person_id == first._k__first_event).drop("_k__first_event")
+    return t
+
+
+def _sessions(ctx: Context, dims: Sequence[str], features: frozenset[str]) -> ir.Table:
+    s = ctx.table("fact_sessions")
+    t = s.filter(ctx.within(s.date)).mutate(_d=s.date)
+    return _cols(t, dims, {"channel": "channel", "device": "device", "province": "province"})
+
+
+def _orders_paid(acquisition: bool) -> Builder:
+    def build(ctx: Context, dims: Sequence[str], features: frozenset[str]) -> ir.Table:
+        o = ctx.table("fact_orders")
+        # Placed no later than paid: partitions after the last day cannot hold its payments.
+        t = o.filter((o.date <= ctx.hi) & o.paid_date.notnull() & ctx.within(o.paid_date))
+        t = t.mutate(_d=t.paid_date)
+        t = _cols(t, dims, {"sales_channel": "sales_channel", "province": "province"})
+        if acquisition:
+            cust_dims = [*dims, "acquisition_channel"] if "channel" in dims else list(dims)
+            t = _with_customer(ctx, t, cust_dims, "customer_id")
+            if "channel" in dims:
+                t = t.mutate(_by_channel=t._by_acquisition_channel)
+        else:
+            t = _with_customer(ctx, t, dims, "customer_id")
+            if "channel" in dims or "order_channel" in features:
+                t = _with_order_channel(ctx, t)
+        if "first_paid" in features:
+            paid = o.filter((o.date <= ctx.hi) & o.paid_date.notnull())
+            first = _first_dates(paid, "customer_id", "paid_date", "_first_paid")
+            t = t.left_join(first, t.customer_id == first._k__first_paid).drop("_k__first_paid")
+        return t
+
+    return build
+
+
+def _orders_placed(ctx: Context, dims: Sequence[str], features: frozenset[str]) -> ir.Table:
+    o = ctx.table("fact_orders")
+    t = o.filter(ctx.within(o.date)).mutate(_d=o.date)
+    t = _cols(t, dims, {"sales_channel": "sales_channel", "province": "province"})
+    return _with_customer(ctx, t, dims, "customer_id")
+
+
+def _lines(ctx: Context, dims: Sequence[str], features: frozenset[str]) -> ir.Table:
+    li = ctx.table("fact_order_lines")
+    t = li.filter(ctx.within(li.date)).mutate(_d=li.date)
+    t = _cols(t, dims, {"sales_channel": "sales_channel"})
+    t = _with_product(ctx, t, dims)
+    t = _with_customer(ctx, t, dims, "customer_id")
+    if "channel" in dims:
+        t = _with_order_channel(ctx, t)
+    if "line_refunds" in features:
+        r = ctx.table("fact_refunds")
+        r = r.filter(r.line_id.notnull())
+        per_line = r.group_by(_r_line=r.line_id).aggregate(
+            _r_amount=r.amount.sum(), _r_cost=r.cost.sum()
+        )
+        j = t.left_join(per_line, t.line_id == per_line._r_line)
+        t = j.mutate(
+            _refund_amount=j._r_amount.fill_null(0), _refund_cost=j._r_cost.fill_null(0)
+        ).drop("_r_line", "_r_amount", "_r_cost")
+    return t
+
+
+def _simple(table: str, direct: dict[str, str], *, product: bool = False, customer: bool = False):
+    def build(ctx: Context, dims: Sequence[str], features: frozenset[str]) -> ir.Table:
+        src = ctx.table(table)
+        t = src.filter(ctx.within(src.date)).mutate(_d=src.date)
+        t = _cols(t, dims, direct)
+        if product:
+            t = _with_product(ctx, t, dims)
+        if customer:
+            t = _with_customer(ctx, t, dims, "customer_id")
+        return t
+
+    return build
+
+
+def _deliveries(ctx: Context, dims: Sequence[str], features: frozenset[str]) -> ir.Table:
+    s = ctx.table("fact_shipments")
+    # Shipped (the partition date) no later than delivered.
+    t = s.filter(
+        (s.date <= ctx.hi) & (s.direction == "outbound") & s.delivered_at.notnull()
+    ).mutate(_ts=s.delivered_at)
+    return _cols(t, dims, {"carrier": "carrier", "province": "province"})
+
+
+_PROD = tuple(PRODUCT_DIMS)
+_CUST = tuple(CUSTOMER_DIMS)
+
+SOURCES: dict[str, Source] = {
+    s.name: s
+    for s in (
+        Source(
+            "events",
+            "fact_events",
+            ("channel", "device", "os", "province", *_PROD, *_CUST),
+            _events,
+        ),
+        Source("sessions", "fact_sessions", ("channel", "device", "province"), _sessions),
+        Source(
+            "orders",
+            "fact_orders",
+            ("channel", "sales_channel", "province", *_CUST),
+            _orders_paid(acquisition=False),
+        ),
+        Source(
+            "orders_acquired",
+            "fact_orders",
+            ("channel", "sales_channel", "province", *_CUST),
+            _orders_paid(acquisition=True),
+        ),
+        Source(
+            "orders_placed",
+            "fact_orders",
+            ("sales_channel", "province", *_CUST),
+            _orders_placed,
+        ),
+        Source(
+            "lines",
+            "fact_order_lines",
+            ("channel", "sales_channel", *_PROD, *_CUST),
+            _lines,
+        ),
+        Source(
+            "payments",
+            "fact_payments",
+            ("pay_channel", *_CUST),
+            _simple("fact_payments", {"pay_channel": "pay_channel"}, customer=True),
+        ),
+        Source(
+            "refunds",
+            "fact_refunds",
+            (*_PROD, *_CUST),
+            _simple("fact_refunds", {}, product=True, customer=True),
+        ),
+        Source(
+            "shipments",
+            "fact_shipments",
+            ("carrier", "province"),
+            _simple("fact_shipments", {"carrier": "carrier", "province": "province"}),
+        ),
+        Source("deliveries", "fact_shipments", ("carrier", "province"), _deliveries, scope="ts"),
+        Source(
+            "returns",
+            "fact_returns",
+            (*_PROD, *_CUST),
+            _simple("fact_returns", {}, product=True, customer=True),
+        ),
+        Source(
+            "coupons",
+            "fact_coupons",
+            _CUST,
+            _simple("fact_coupons", {}, customer=True),
+        ),
+        Source(
+            "stock",
+            "fact_stock_daily",
+            _PROD,
+            _simple("fact_stock_daily", {}, product=True),
+        ),
+        Source(
+            "ad_spend",
+            "fact_ad_spend",
+            ("channel",),
+            _simple("fact_ad_spend", {"channel": "channel"}),
+        ),
+    )
+}

@@ -22,9 +22,12 @@ How it stays correct under any concurrency, on SQLite and PostgreSQL alike:
 - Every change is a `StockMovement` ledger row: on_hand == Σ on_hand_delta and
   reserved == Σ reserved_delta == Σ active reservations, per SKU and warehouse.
 
-Statements: a one-SKU reservation is a read, a conditional UPDATE, an INSERT of reservations
-and one of movements (both batched for many lines); `stock.changed` events (see
-`inventory.events`) join the unit of work's batched outbox INSERT at flush.
+Statements: a reservation takes each SKU (in lock order) with one conditional UPDATE whose
+subquery picks the first warehouse by priority that has stock free, when the whole quantity
+fits there (what the plan would allocate anyway); a SKU that does not fit, or a lost race,
+goes through the plan: a read, then a conditional UPDATE per planned row. Then an INSERT of
+reservations and one of movements (both batched for many lines); `stock.changed` events (see
+`inventory.events`) join the unit of work's batched outbox INSERT.
 """
 
 from shopops.inventory.service._common import Page

@@ -218,6 +218,59 @@ DIMENSIONS: dict[str, pa.Schema] = {
     ),
 }
 
+
+# Behaviour tables, written by the tracking domain (`tracking.facts.build_event_facts`).
+BEHAVIOUR_FACTS: dict[str, pa.Schema] = {
+    "fact_events": _schema(
+        ("event_id", STR),
+        ("distinct_id", STR),
+        ("person_id", STR),
+        ("customer_id", I64),
+        ("event", STR),
+        ("ts_at", TS),
+        ("session_id", STR),
+        ("channel", STR),
+        ("utm_source", STR),
+        ("utm_medium", STR),
+        ("utm_campaign", STR),
+        ("referrer_domain", STR),
+        ("device", STR),
+        ("os", STR),
+        ("province", STR),
+        ("path", STR),
+        ("sku_id", I64),
+        ("product_id", I64),
+        ("search_query", STR),
+        ("order_id", I64),
+        ("amount", I64),
+        ("properties", STR),
+    ),
+    "fact_sessions": _schema(
+        ("session_id", STR),
+        ("person_id", STR),
+        ("started_at", TS),
+        ("ended_at", TS),
+        ("duration_seconds", I64),
+        ("events", I64),
+        ("page_views", I64),
+        ("channel", STR),
+        ("utm_campaign", STR),
+        ("landing_path", STR),
+        ("exit_path", STR),
+        ("bounced", BOOL),
+        ("converted", BOOL),
+        ("device", STR),
+        ("province", STR),
+    ),
+}
+BEHAVIOUR_DIMENSIONS: dict[str, pa.Schema] = {
+    "dim_identity": _schema(
+        ("distinct_id", STR),
+        ("person_id", STR),
+    ),
+}
+
+
 # Facts built from outbox events, keyed for de-duplication: append facts by event id, the
 # accumulating snapshots by their entity id.
 EVENT_FACTS = (

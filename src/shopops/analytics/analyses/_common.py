@@ -15,76 +15,13 @@ import pyarrow as pa
 from shopops.analytics.engine import UnknownTable, Warehouse
 from shopops.errors import InvalidInput
 
-TS = pa.timestamp("us", tz="UTC")
-
-# fact_events / fact_sessions / dim_identity are written by tracking (docs/warehouse.md).
-BEHAVIOUR_SCHEMAS: dict[str, pa.Schema] = {
-    "fact_events": pa.schema(
-        [
-            ("event_id", pa.string()),
-            ("distinct_id", pa.string()),
-            ("person_id", pa.string()),
-            ("customer_id", pa.int64()),
-            ("event", pa.string()),
-            ("ts_at", TS),
-            ("session_id", pa.string()),
-            ("channel", pa.string()),
-            ("utm_source", pa.string()),
-            ("utm_medium", pa.string()),
-            ("utm_campaign", pa.string()),
-            ("referrer_domain", pa.string()),
-            ("device", pa.string()),
-            ("os", pa.string()),
-            ("province", pa.string()),
-            ("path", pa.string()),
-            ("sku_id", pa.int64()),
-            ("product_id", pa.int64()),
-            ("search_query", pa.string()),
-            ("order_id", pa.int64()),
-            ("amount", pa.int64()),
-            ("properties", pa.string()),
-            ("date", pa.date32()),
-        ]
-    ),
-    "fact_sessions": pa.schema(
-        [
-            ("session_id", pa.string()),
-            ("person_id", pa.string()),
-            ("started_at", TS),
-            ("ended_at", TS),
-            ("duration_seconds", pa.int64()),
-            ("events", pa.int64()),
-            ("page_views", pa.int64()),
-            ("channel", pa.string()),
-            ("utm_campaign", pa.string()),
-            ("landing_path", pa.string()),
-            ("exit_path", pa.string()),
-            ("bounced", pa.bool_()),
-            ("converted", pa.bool_()),
-            ("device", pa.string()),
-            ("province", pa.string()),
-            ("date", pa.date32()),
-        ]
-    ),
-}
-
 
 def contract_schemas() -> dict[str, pa.Schema]:
     """Every contract table's schema as read (facts with their `date` partition column), for
-    tables without files yet: the analytics layer's `READ_SCHEMAS`, and for any table it lacks,
-    the loader's schemas and the behaviour facts here."""
-    from shopops.warehouse.schema import DIMENSIONS, FACTS
+    tables without files yet."""
+    from shopops.analytics.schema import READ_SCHEMAS
 
-    schemas = {**BEHAVIOUR_SCHEMAS, **DIMENSIONS}
-    for name, schema in FACTS.items():
-        schemas[name] = (
-            schema if "date" in schema.names else schema.append(pa.field("date", pa.date32()))
-        )
-    try:
-        from shopops.analytics.schema import READ_SCHEMAS
-    except ImportError:  # the registry's contract module is optional for the analyses
-        return schemas
-    return {**schemas, **READ_SCHEMAS}
+    return READ_SCHEMAS
 
 
 class UnknownEvent(InvalidInput):

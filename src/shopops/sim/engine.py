@@ -1,0 +1,400 @@
+"""The day loop: a day's visitors, their sessions and orders, the orders' lives, restocking.
+
+One shop-local day is one unit of work on the store (every write through the services with
+the clock set to the simulated moment), then its tracking events go to the ingestion in
+batches, then the simulator's own state is saved. Interrupting (Ctrl-C) rolls back the day in
+progress: the store holds only whole days and `shopops verify` accepts it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import pickle
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from shopops.db import session_scope, set_clock
+from shopops.errors import ShopOpsError
+from shopops.inventory import service as inventory
+from shopops.members import service as members
+from shopops.orders import service as orders
+from shopops.sim import calendar, personas, traffic
+from shopops.sim.catalog import Shop
+from shopops.sim.lifecycle import Lifecycle, Outcome
+from shopops.sim.model import Incident, Scenario
+from shopops.sim.truth import DayTruth, Truth
+from shopops.sim.visit import Visit, order_events, plan_visit
+from shopops.tracking import service as tracking
+
+STATE_FILE = "sim_state.pickle"
+RAMP_FLOOR = 0.35  # a new shop starts at this share of its target traffic
+RETURNING_BUY = 0.55  # a customer who comes back buys again this often
+LEAD_DAYS = (3, 6)  # purchase-order lead time
+COVER_DAYS = 30  # a purchase order covers this many days of sales
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class State:
+    """What the simulator remembers between days (pickled next to the data)."""
+
+    seed: int
+    scenario: Scenario
+    opened: dt.date
+    ramp_days: int
+    target_visitors: int
+    shop: Shop
+    lifecycle: Lifecycle
+    truth: Truth
+    cpc: traffic.CpcWalk
+    next_day: dt.date
+    customers: dict[int, str] = field(default_factory=dict)  # id → persona code
+    comebacks: list[tuple[dt.datetime, int]] = field(default_factory=list)
+    pay_visits: dict[int, tuple[str, int]] = field(
+        default_factory=dict
+    )  # order → (distinct, customer)
+    amounts: dict[int, int] = field(default_factory=dict)  # unpaid order → total (fen)
+    order_channel: dict[int, tuple[str, str, int]] = field(
+        default_factory=dict
+    )  # (channel, persona, day idx)
+    sales: dict[int, float] = field(default_factory=dict)  # SKU → smoothed units a day
+    sold_today: dict[int, int] = field(default_factory=dict)
+    on_order: dict[int, dt.date] = field(default_factory=dict)  # SKU → arrival
+    blocked: dict[int, dt.date] = field(default_factory=dict)  # SKU → stock-out incident end
+    cpc_day: tuple[dt.date | None, dict[str, int]] = (None, {})
+    done_until: dt.datetime | None = None
+    registered: int = 0
+    orders: int = 0
+    paid: int = 0
+    gmv: int = 0
+    visitors: int = 0
+    events: int = 0
+    po: int = 0
+
+
+def save_state(state: State, data_dir: Path) -> None:
+    tmp = data_dir / (STATE_FILE + ".tmp")
+    with open(tmp, "wb") as fh:
+        pickle.dump(state, fh, protocol=pickle.HIGHEST_PROTOCOL)
+    tmp.replace(data_dir / STATE_FILE)
+
+
+def load_state(data_dir: Path) -> State | None:
+    path = data_dir / STATE_FILE
+    if not path.exists():
+        return None
+    with open(path, "rb") as fh:
+        # Our own file in our own data directory (never one from elsewhere).
+        return pickle.load(fh)
+
+
+def _local(day: dt.date, tz: ZoneInfo, seconds: float) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(0), tz) + dt.timedelta(seconds=seconds)
+
+
+class DayRun:
+    """One day's simulation over `state` (see the module docstring)."""
+
+    def __init__(
+        self, engine: Engine, store: Any, state: State, day: dt.date, tz: ZoneInfo,
+        incidents: tuple[Incident, ...], since: dt.datetime, until: dt.datetime,
+    ) -> None:  # fmt: skip
+        self.engine, self.store, self.state, self.day, self.tz = engine, store, state, day, tz
+        self.incidents = [i for i in incidents if i.covers(day)]
+        self.since, self.until = since, until
+        self.complete = until >= _local(day, tz, 86400 - 0.001)
+        self.rng = random.Random(f"{state.seed}-{day.isoformat()}")
+        self.truth = DayTruth(day.isoformat())
+        self.events: list[dict[str, Any]] = []
+        self.identities: list[tuple[str, int, dt.datetime]] = []
+        self.outcome = Outcome()
+        self.sold: dict[int, int] = {}
+
+    def _factor(self, kind: str, channel: str | None) -> float:
+        f = 1.0
+        for i in self.incidents:
+            if i.kind == kind and (i.channel is None or i.channel == channel):
+                f *= (1 + i.depth) if kind in ("cpc_spike", "complaint_spike") else (1 - i.depth)
+        return f
+
+    def visits(self) -> list[Visit]:
+        s, rng = self.state, self.rng
+        rhythm = calendar.rhythm(self.day) if s.scenario.campaigns else calendar.DayRhythm(
+            calendar.WEEKDAY[self.day.weekday()], 1.0, None, None, False
+        )  # fmt: skip
+        age = (self.day - s.opened).days
+        ramp = 1.0
+        if s.scenario.ramp and s.ramp_days > 1:
+            ramp = min(1.0, RAMP_FLOOR + (1 - RAMP_FLOOR) * age / (s.ramp_days - 1))
+        total = max(0, round(s.target_visitors * ramp * rhythm.traffic * rng.gauss(1.0, 0.04)))
+        t = self.truth
+        t.campaign, t.phase, t.member_day, t.traffic_factor = (
+            rhythm.campaign,
+            rhythm.phase,
+            rhythm.member_day,
+            round(rhythm.traffic * ramp, 4),
+        )
+        counts = traffic.split_visitors(total, {c.code: c.share for c in traffic.CHANNELS}, rng)
+        out: list[Visit] = []
+        n = 0
+        for code, count in counts.items():
+            keep = self._factor("traffic_drop", code)
+            if keep < 1.0:
+                count = sum(1 for _ in range(count) if rng.random() < keep)
+            plan = traffic.BY_CODE[code]
+            hours = rng.choices(range(24), weights=calendar.HOUR_WEIGHTS, k=count)
+            kinds = rng.choices(
+                personas.PERSONAS, weights=[p.share for p in personas.PERSONAS], k=count
+            )
+            conv = rhythm.conversion * self._factor("conversion_slump", code)
+            for hour, persona in zip(hours, kinds, strict=True):
+                n += 1
+                start = _local(self.day, self.tz, hour * 3600 + rng.uniform(0, 3599))
+                p = min(0.9, plan.order_rate * persona.conversion * conv)
+                visit = Visit(f"a{s.seed}-{self.day:%Y%m%d}-{n}", code, persona, start, p=p)
+                visit.buys = rng.random() < p
+                out.append(visit)
+        day_end = _local(self.day, self.tz, 86400)
+        while s.comebacks and s.comebacks[0][0] < min(day_end, self.until):
+            when, customer_id = s.comebacks.pop(0)
+            code = "private_domain" if rng.random() < 0.55 else "direct"
+            persona = personas.BY_CODE[s.customers[customer_id]]
+            n += 1
+            p = RETURNING_BUY * self._factor("conversion_slump", code)
+            visit = Visit(f"c{customer_id}-{n}", code, persona, when, customer_id=customer_id, p=p)
+            visit.buys = rng.random() < p
+            t.returning_visits += 1
+            out.append(visit)
+        out.sort(key=lambda v: v.start)
+        # A day continued later (the demo kept alive) regenerates it and keeps the rest.
+        kept = [v for v in out if self.since < v.start <= self.until]
+        t.visitors = dict.fromkeys(t.visitors, 0)
+        campaign = rhythm.campaign or "always_on"
+        for visit in kept:
+            plan_visit(rng, s.shop, visit, traffic.BY_CODE[visit.channel], campaign)
+            s.truth.persona(visit.persona.code, "visits")
+            t.visitors[visit.channel] = t.visitors.get(visit.channel, 0) + 1
+            t.expected_orders[visit.channel] = t.expected_orders.get(visit.channel, 0.0) + visit.p
+        return kept
+
+    def run(self) -> None:
+        s = self.state
+        s.lifecycle.return_factor = self._factor("complaint_spike", None)
+        visits = self.visits()
+        if s.cpc_day[0] != self.day:
+            s.cpc_day = (self.day, s.cpc.step())
+        cpc = s.cpc_day[1]
+        for code, fen in cpc.items():
+            fen = round(fen * self._factor("cpc_spike", code))
+            clicks = self.truth.visitors.get(code, 0)
+            self.truth.cpc_fen[code], self.truth.spend_fen[code] = fen, fen * clicks
+        day_end = min(self.until, _local(self.day, self.tz, 86400 - 0.001))
+        with session_scope(self.engine) as session:
+            self._incidents_start(session)
+            for visit in visits:
+                self._drain(session, visit.checkout_at or visit.start)
+                self.events.extend(visit.events)
+                if visit.buys and visit.checkout_at is not None and visit.checkout_at <= day_end:
+                    self._checkout(session, visit)
+            self._drain(session, day_end)
+            self._restock(session, day_end)
+        self._ingest(day_end)
+
+    def _drain(self, session: Session, until: dt.datetime) -> None:
+        lc = self.state.lifecycle
+        while (action := lc.due(until)) is not None:
+            before = len(self.outcome.paid)
+            lc.run(session, action, self.outcome)
+            for order_id, at in self.outcome.paid[before:]:
+                self._paid(order_id, at)
+
+    def _paid(self, order_id: int, at: dt.datetime) -> None:
+        s = self.state
+        distinct, customer_id = s.pay_visits.pop(order_id)
+        channel, persona_code, _ = s.order_channel[order_id]
+        self.truth.paid_orders[channel] = self.truth.paid_orders.get(channel, 0) + 1
+        s.truth.persona(persona_code, "paid_orders")
+        s.paid += 1
+        amount = s.amounts.pop(order_id, 0)
+        s.gmv += amount
+        visit = Visit(distinct, channel, personas.BY_CODE[persona_code], at, customer_id)
+        self.events.append(order_events(visit, order_id, amount, at, at)[1])
+        persona = personas.BY_CODE[persona_code]
+        if self.rng.random() < persona.comeback:
+            days = self.rng.expovariate(1 / persona.comeback_days) + 1
+            _insert(s.comebacks, (at + dt.timedelta(days=days), customer_id))
+
+    def _customer(self, session: Session, visit: Visit) -> int:
+        s = self.state
+        if visit.customer_id is not None:
+            return visit.customer_id
+        s.registered += 1
+        profile = personas.make_profile(self.rng, visit.persona, s.registered)
+        referral = None
+        if visit.channel == "referral" and s.customers and self.rng.random() < 0.7:
+            referrer = self.rng.choice(list(s.customers))
+            referral = members.referral_code(session, customer_id=referrer)
+        customer = members.register_customer(
+            session, name=profile.name, phone=profile.phone, gender=profile.gender,
+            birthday=profile.birthday, region=profile.province, city=profile.city,
+            acquisition_channel=visit.channel, registered_at=visit.checkout_at,
+            referral_code=referral,
+        )  # fmt: skip
+        members.set_customer_tags(
+            session, customer_id=customer.id, tags=[personas.TAG_PREFIX + visit.persona.code]
+        )
+        members.add_address(
+            session, customer_id=customer.id, recipient=profile.name, phone=profile.phone,
+            province=profile.province, city=profile.city,
+            detail=f"{self.rng.randint(1, 300)}号 {self.rng.randint(1, 30)}栋 "
+            f"{self.rng.randint(101, 2808)}",
+        )  # fmt: skip
+        s.customers[customer.id] = visit.persona.code
+        self.truth.new_customers += 1
+        self.identities.append((visit.distinct_id, customer.id, visit.checkout_at or visit.start))
+        return customer.id
+
+    def _checkout(self, session: Session, visit: Visit) -> None:
+        s, at = self.state, visit.checkout_at
+        assert at is not None
+        set_clock(session, at)
+        stock = inventory.available(session, sku_ids=[sku for sku, _ in visit.basket])
+        lines = [(sku, q) for sku, q in visit.basket if stock.get(sku, 0) >= q]
+        if not lines or lines[0][0] != visit.basket[0][0]:
+            self.truth.lost_to_stockout += 1  # the item they came for is sold out: they leave
+            return
+        try:
+            with session.begin_nested():
+                customer_id = self._customer(session, visit)
+                order = orders.place_order(session, customer_id=customer_id, lines=lines)
+        except ShopOpsError:
+            self.outcome.skipped += 1
+            return
+        visit.customer_id = customer_id
+        s.orders += 1
+        self.truth.orders[visit.channel] = self.truth.orders.get(visit.channel, 0) + 1
+        s.truth.persona(visit.persona.code, "orders")
+        for sku, q in lines:
+            self.sold[sku] = self.sold.get(sku, 0) + q
+        amount = order.total
+        s.amounts[order.id] = amount
+        self.events.extend(order_events(visit, order.id, amount, at, None))
+        s.pay_visits[order.id] = (visit.distinct_id, customer_id)
+        s.order_channel[order.id] = (visit.channel, visit.persona.code, 0)
+        s.lifecycle.orders[order.id] = (
+            customer_id,
+            visit.persona.return_rate,
+            personas.pay_channel(self.rng),
+        )
+        s.lifecycle.schedule(
+            at + dt.timedelta(seconds=self.rng.uniform(20, 240)), "pay", order.id, 0
+        )
+
+    def _incidents_start(self, session: Session) -> None:
+        s = self.state
+        for i in self.incidents:
+            if i.kind != "stockout" or i.day != self.day:
+                continue
+            sku = i.sku_id or max(s.shop.hits, key=lambda k: s.shop.sku_weight[k])
+            set_clock(session, _local(self.day, self.tz, 60))
+            levels = inventory.list_stock_levels(session, sku_id=sku, limit=100)
+            for level in levels.items:
+                spare = level.on_hand - level.reserved
+                if spare > 0:
+                    inventory.adjust_stock(
+                        session, sku_id=sku, warehouse_id=level.warehouse_id, delta=-spare,
+                        note="模拟断货 simulated stock-out (damaged batch)",
+                    )  # fmt: skip
+            end = i.day + dt.timedelta(days=i.days)
+            s.blocked[sku] = end
+            s.on_order.pop(sku, None)
+            s.truth.stockouts.append(
+                {
+                    "sku_id": sku,
+                    "start": i.day.isoformat(),
+                    "end": end.isoformat(),
+                    "injected": True,
+                }
+            )
+            s.truth.incidents.append(
+                {
+                    "kind": i.kind,
+                    "day": i.day.isoformat(),
+                    "days": i.days,
+                    "sku_id": sku,
+                    "depth": i.depth,
+                }
+            )
+
+    def _restock(self, session: Session, at: dt.datetime) -> None:
+        """Smoothed daily sales per SKU; a purchase order when stock falls below lead-time
+        cover, arriving after the lead time (never for a SKU under a stock-out incident)."""
+        s = self.state
+        s.sold_today = {k: s.sold_today.get(k, 0) + v for k, v in self.sold.items()}
+        if self.complete:
+            for sku in s.shop.sku_ids:
+                s.sales[sku] = 0.8 * s.sales.get(sku, 0.0) + 0.2 * s.sold_today.get(sku, 0)
+            s.sold_today = {}
+        for sku, end in list(s.blocked.items()):
+            if end <= self.day + dt.timedelta(days=1):
+                del s.blocked[sku]
+                s.po += 1
+                qty = max(50, math.ceil(s.sales.get(sku, 1.0) * COVER_DAYS))
+                arrive = _local(end, self.tz, 9 * 3600)
+                s.lifecycle.schedule(
+                    arrive, "receipt", sku, s.shop.warehouse_ids[0], qty, f"PO{s.po:06d}"
+                )
+                s.on_order[sku] = end
+        for sku, arrival in list(s.on_order.items()):
+            if arrival <= self.day:
+                del s.on_order[sku]
+        set_clock(session, at)
+        stock = inventory.available(session, sku_ids=s.shop.sku_ids)
+        for sku in s.shop.sku_ids:
+            if sku in s.on_order or sku in s.blocked:
+                continue
+            rate = s.sales.get(sku, 0.0)
+            if stock.get(sku, 0) > rate * (LEAD_DAYS[1] + 4) + 3:
+                continue
+            if stock.get(sku, 0) == 0:
+                s.truth.stockouts.append(
+                    {"sku_id": sku, "start": self.day.isoformat(), "end": None, "injected": False}
+                )
+            lead = self.rng.randint(*LEAD_DAYS)
+            arrival = self.day + dt.timedelta(days=lead)
+            qty = max(20, math.ceil(rate * COVER_DAYS / 10) * 10)
+            s.po += 1
+            s.lifecycle.schedule(
+                _local(arrival, self.tz, self.rng.uniform(9, 17) * 3600), "receipt",
+                sku, s.shop.warehouse_ids[s.po % len(s.shop.warehouse_ids)], qty, f"PO{s.po:06d}",
+            )  # fmt: skip
+            s.on_order[sku] = arrival
+
+    def _ingest(self, received: dt.datetime) -> None:
+        for distinct_id, customer_id, at in self.identities:
+            tracking.identify(
+                self.store, distinct_id=distinct_id, customer_id=customer_id, received_at=at
+            )
+        received = max(
+            [received, *[dt.datetime.fromisoformat(e["timestamp"]) for e in self.events[-1:]]]
+        )
+        for start in range(0, len(self.events), tracking.MAX_BATCH):
+            tracking.ingest_batch(
+                self.store, events=self.events[start : start + tracking.MAX_BATCH],
+                received_at=received, user_agent="Mozilla/5.0 (iPhone) shopops-sim",
+            )  # fmt: skip
+        self.truth.events = len(self.events)
+
+
+def _insert(queue: list[tuple[dt.datetime, int]], item: tuple[dt.datetime, int]) -> None:
+    import bisect
+
+    bisect.insort(queue, item)

@@ -1,0 +1,202 @@
+"""What happens to an order after checkout, as timed actions through the services.
+
+Each action runs in the engine's unit of work with the store's clock set to its moment and
+may schedule the next one: pay (with a retry on another channel after a failure) → ship →
+in transit → delivered → completed, or a timed-out cancellation; ~4% of delivered orders are
+returned (request → approve → ship back → receive and refund). Restocking receipts are actions
+too. A step the store refuses (a ShopOpsError) is skipped in its own savepoint: the store
+stays consistent and the simulation goes on, as a shop's staff would.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import heapq
+import random
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from shopops.aftersales import service as aftersales
+from shopops.db import set_clock
+from shopops.errors import ShopOpsError
+from shopops.fulfillment import service as fulfillment
+from shopops.inventory import service as inventory
+from shopops.orders import service as orders
+from shopops.payments import service as payments
+from shopops.payments.gateway import SimulatedGateway
+from shopops.sim.personas import PAY_CHANNELS
+
+CARRIERS = (("sf", 30), ("jd", 20), ("zto", 25), ("yto", 20), ("ems", 5))
+PAYMENT_TIMEOUT = dt.timedelta(minutes=30)
+RETRY_AFTER_FAILURE = 0.55  # a failed payment is retried on another channel this often
+COMPLETE_AFTER_DAYS = (3, 9)  # the buyer confirms receipt (确认收货) after delivery
+
+
+@dataclass(order=True)
+class Action:
+    at: dt.datetime
+    seq: int
+    kind: str = field(compare=False)
+    args: tuple[Any, ...] = field(compare=False, default=())
+
+
+@dataclass
+class Outcome:
+    """What actions did, for the ground truth and the tracking events."""
+
+    paid: list[tuple[int, dt.datetime]] = field(default_factory=list)  # (order id, when)
+    payment_failures: dict[str, int] = field(default_factory=dict)
+    payment_attempts: dict[str, int] = field(default_factory=dict)
+    cancelled: int = 0
+    shipped: int = 0
+    delivered: int = 0
+    completed: int = 0
+    returns_requested: int = 0
+    refunded: int = 0
+    received_units: int = 0
+    skipped: int = 0
+
+
+class Lifecycle:
+    """The queue of timed actions and how each one is carried out."""
+
+    def __init__(self, rng: random.Random, gateway: SimulatedGateway) -> None:
+        self.rng = rng
+        self.gateway = gateway
+        self.queue: list[Action] = []
+        self.seq = 0
+        # order id → (customer id, return probability, pay channel) for the later steps
+        self.orders: dict[int, tuple[int, float, str]] = {}
+        # Multiplier on return chances today (a complaint spike raises it); set by the engine.
+        self.return_factor = 1.0
+
+    def schedule(self, at: dt.datetime, kind: str, *args: Any) -> None:
+        self.seq += 1
+        heapq.heappush(self.queue, Action(at, self.seq, kind, args))
+
+    def due(self, until: dt.datetime) -> Action | None:
+        if self.queue and self.queue[0].at <= until:
+            return heapq.heappop(self.queue)
+        return None
+
+    def run(self, session: Session, action: Action, out: Outcome) -> None:
+        set_clock(session, action.at)
+        try:
+            with session.begin_nested():
+                getattr(self, f"_{action.kind}")(session, action, out)
+        except ShopOpsError:
+            out.skipped += 1
+
+    def _pay(self, session: Session, action: Action, out: Outcome) -> None:
+        order_id, attempt = action.args
+        customer_id, return_p, channel = self.orders[order_id]
+        out.payment_attempts[channel] = out.payment_attempts.get(channel, 0) + 1
+        payment = payments.pay_order(
+            session, order_id=order_id, channel=channel, gateway=self.gateway
+        )
+        if payment.status == "succeeded":
+            out.paid.append((order_id, action.at))
+            hours = self.rng.uniform(2, 30)
+            self.schedule(action.at + dt.timedelta(hours=hours), "ship", order_id)
+            return
+        out.payment_failures[channel] = out.payment_failures.get(channel, 0) + 1
+        if attempt == 0 and self.rng.random() < RETRY_AFTER_FAILURE:
+            other = [c for c, _ in PAY_CHANNELS if c != channel]
+            self.orders[order_id] = (customer_id, return_p, self.rng.choice(other))
+            self.schedule(action.at + dt.timedelta(minutes=2), "pay", order_id, 1)
+        else:
+            self.schedule(action.at + PAYMENT_TIMEOUT, "cancel", order_id)
+
+    def _cancel(self, session: Session, action: Action, out: Outcome) -> None:
+        (order_id,) = action.args
+        orders.cancel_order(session, order_id=order_id, reason="支付超时 / payment timed out")
+        out.cancelled += 1
+
+    def _ship(self, session: Session, action: Action, out: Outcome) -> None:
+        (order_id,) = action.args
+        carrier = self.rng.choices([c for c, _ in CARRIERS], weights=[w for _, w in CARRIERS])[0]
+        shipment = fulfillment.ship_order(session, order_id=order_id, carrier_code=carrier)
+        out.shipped += 1
+        hours = self.rng.uniform(4, 14)
+        self.schedule(action.at + dt.timedelta(hours=hours), "transit", order_id, shipment.id)
+
+    def _transit(self, session: Session, action: Action, out: Outcome) -> None:
+        order_id, shipment_id = action.args
+        fulfillment.record_tracking_event(session, shipment_id=shipment_id, status="in_transit")
+        hours = self.rng.uniform(18, 60)
+        self.schedule(action.at + dt.timedelta(hours=hours), "deliver", order_id, shipment_id)
+
+    def _deliver(self, session: Session, action: Action, out: Outcome) -> None:
+        order_id, shipment_id = action.args
+        fulfillment.record_tracking_event(
+            session, shipment_id=shipment_id, status="out_for_delivery"
+        )
+        set_clock(session, action.at + dt.timedelta(hours=self.rng.uniform(1, 5)))
+        fulfillment.record_tracking_event(session, shipment_id=shipment_id, status="delivered")
+        out.delivered += 1
+        _customer, return_p, _channel = self.orders[order_id]
+        if self.rng.random() < return_p * self.return_factor:
+            days = self.rng.uniform(0.5, 6.0)  # inside the 7-day no-reason window
+            self.schedule(action.at + dt.timedelta(days=days), "request_return", order_id)
+            return
+        days = self.rng.uniform(*COMPLETE_AFTER_DAYS)
+        self.schedule(action.at + dt.timedelta(days=days), "complete", order_id)
+
+    def _complete(self, session: Session, action: Action, out: Outcome) -> None:
+        (order_id,) = action.args
+        orders.complete_order(session, order_id=order_id)
+        out.completed += 1
+        self.orders.pop(order_id, None)
+
+    def _request_return(self, session: Session, action: Action, out: Outcome) -> None:
+        (order_id,) = action.args
+        customer_id, _p, _channel = self.orders.pop(order_id)
+        order = orders.get_order(session, order_id=order_id, details=True)
+        line = self.rng.choice(order.lines)
+        quality = self.rng.random() < 0.35
+        request = aftersales.request_return(
+            session,
+            customer_id=customer_id,
+            order_number=order.number,
+            kind="return",
+            lines=[(line.id, line.quantity)],
+            no_reason=not quality,
+            reason="质量问题 / faulty" if quality else "七天无理由 / changed my mind",
+        )
+        out.returns_requested += 1
+        step = dt.timedelta(hours=self.rng.uniform(4, 20))
+        self.schedule(action.at + step, "approve_return", request.id, customer_id)
+
+    def _approve_return(self, session: Session, action: Action, out: Outcome) -> None:
+        return_id, customer_id = action.args
+        aftersales.approve_return(session, return_id=return_id)
+        step = dt.timedelta(hours=self.rng.uniform(6, 30))
+        self.schedule(action.at + step, "ship_return", return_id, customer_id)
+
+    def _ship_return(self, session: Session, action: Action, out: Outcome) -> None:
+        return_id, customer_id = action.args
+        aftersales.ship_return(
+            session, customer_id=customer_id, return_id=return_id, carrier_code="sf"
+        )
+        step = dt.timedelta(hours=self.rng.uniform(30, 80))
+        self.schedule(action.at + step, "receive_return", return_id)
+
+    def _receive_return(self, session: Session, action: Action, out: Outcome) -> None:
+        (return_id,) = action.args
+        request = aftersales.receive_return(session, return_id=return_id, gateway=self.gateway)
+        out.refunded += 1 if request.status == "refunded" else 0
+
+    def _receipt(self, session: Session, action: Action, out: Outcome) -> None:
+        sku_id, warehouse_id, quantity, po = action.args
+        inventory.receive_stock(
+            session,
+            sku_id=sku_id,
+            warehouse_id=warehouse_id,
+            quantity=quantity,
+            ref_type="purchase",
+            ref_id=po,
+            note="采购到货 purchase order received",
+        )
+        out.received_units += quantity

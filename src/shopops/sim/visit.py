@@ -1,0 +1,161 @@
+"""One session's behaviour: what a visitor looks at, and what they put in the basket.
+
+Pure: given the shop, the visitor's channel and persona, a start time and whether this visit
+means to buy, it returns the tracking events before checkout and the intended basket. The
+engine then places the order through the services and adds the order's own events.
+Non-buyers browse and leave (a bounce, some product views, sometimes an abandoned cart).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from dataclasses import dataclass, field
+from typing import Any
+
+from shopops.sim.catalog import Shop
+from shopops.sim.personas import Persona
+from shopops.sim.traffic import ChannelPlan, landing_url
+
+SEARCH_TERMS = {
+    "chargers": ["氮化镓充电器", "65W 快充", "充电头"],
+    "cables": ["快充数据线", "typec 数据线", "苹果数据线"],
+    "power-banks": ["充电宝", "磁吸充电宝", "20000毫安"],
+    "earphones": ["降噪耳机", "蓝牙耳机", "无线耳机"],
+    "phone-cases": ["手机壳", "磁吸手机壳", "iPhone 16 壳"],
+    "screen-protectors": ["钢化膜", "防窥膜"],
+    "keyboards-mice": ["机械键盘", "无线鼠标"],
+    "wearables": ["智能手表", "手环"],
+    "storage": ["移动硬盘", "U盘"],
+}
+# Non-buyers: P(bounce), P(abandon the cart | stayed), P(abandon at checkout | cart).
+BOUNCE = 0.42
+ABANDON_CART = 0.10
+ABANDON_CHECKOUT = 0.25
+USER_AGENTS = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148",
+    "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 Chrome/126.0 Mobile Safari/537.36",
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/126.0 Safari/537.36",
+)
+
+
+@dataclass
+class Visit:
+    distinct_id: str
+    channel: str
+    persona: Persona
+    start: dt.datetime
+    customer_id: int | None = None  # a known customer (a returning visit)
+    buys: bool = False
+    p: float = 0.0  # the true chance this visit places an order (ground truth)
+    events: list[dict[str, Any]] = field(default_factory=list)
+    basket: list[tuple[int, int]] = field(default_factory=list)
+    checkout_at: dt.datetime | None = None
+
+
+def iso(when: dt.datetime) -> str:
+    return when.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def pick_sku(rng: random.Random, shop: Shop, persona: Persona, category: str | None = None) -> int:
+    """A SKU by popularity × the persona's taste (within `category` when given)."""
+    pool = shop.categories[category] if category else shop.sku_ids
+    weights = [shop.sku_weight[s] * persona.categories.get(shop.sku_category[s], 1.0) for s in pool]
+    return rng.choices(pool, weights=weights)[0]
+
+
+def basket_for(
+    rng: random.Random, shop: Shop, persona: Persona, first: int
+) -> list[tuple[int, int]]:
+    """The main item and, sometimes, add-ons (a cable with a charger, a film with a case)."""
+    lines = {first: 1 if rng.random() < 0.85 else 2}
+    for _ in range(3):
+        if rng.random() >= persona.extra_item:
+            break
+        sku = pick_sku(rng, shop, persona)
+        lines[sku] = lines.get(sku, 0) + 1
+    return list(lines.items())
+
+
+def plan_visit(
+    rng: random.Random,
+    shop: Shop,
+    visit: Visit,
+    plan: ChannelPlan,
+    campaign: str,
+) -> Visit:
+    """Fill in the visit's pre-checkout events and, for a buyer, the basket."""
+    t = visit.start
+    props: dict[str, Any] = {"channel_hint": plan.code}
+    first = pick_sku(rng, shop, visit.persona)
+    product = shop.sku_product[first]
+    path = "/" if rng.random() < 0.35 else f"/products/{product}"
+    event = _event(visit, "page_view", t, {"url": landing_url(plan, path, campaign), **props})
+    if plan.referrer:
+        event["properties"]["referrer"] = plan.referrer
+    visit.events.append(event)
+    if not visit.buys and rng.random() < BOUNCE:
+        return visit
+    if rng.random() < 0.35:
+        t += dt.timedelta(seconds=rng.randint(5, 40))
+        query = rng.choice(SEARCH_TERMS[shop.sku_category[first]])
+        visit.events.append(_event(visit, "search", t, {"query": query}))
+    viewed = [first] + [
+        pick_sku(rng, shop, visit.persona, shop.sku_category[first])
+        for _ in range(rng.randint(0, 3))
+    ]
+    for sku in viewed:
+        t += dt.timedelta(seconds=rng.randint(15, 120))
+        visit.events.append(_view(visit, shop, "product_view", t, sku))
+    if visit.buys:
+        visit.basket = basket_for(rng, shop, visit.persona, first)
+        for sku, _qty in visit.basket:
+            t += dt.timedelta(seconds=rng.randint(10, 90))
+            visit.events.append(_view(visit, shop, "add_to_cart", t, sku))
+        t += dt.timedelta(seconds=rng.randint(20, 120))
+        visit.events.append(_event(visit, "begin_checkout", t, {}))
+        visit.checkout_at = t + dt.timedelta(seconds=rng.randint(20, 90))
+        return visit
+    if rng.random() < ABANDON_CART:
+        t += dt.timedelta(seconds=rng.randint(10, 90))
+        visit.events.append(_view(visit, shop, "add_to_cart", t, viewed[-1]))
+        if rng.random() < ABANDON_CHECKOUT:
+            t += dt.timedelta(seconds=rng.randint(20, 120))
+            visit.events.append(_event(visit, "begin_checkout", t, {}))
+    return visit
+
+
+def _view(visit: Visit, shop: Shop, name: str, t: dt.datetime, sku: int) -> dict[str, Any]:
+    product = shop.sku_product[sku]
+    return _event(
+        visit,
+        name,
+        t,
+        {
+            "url": f"https://shop.example.com/products/{product}",
+            "sku_id": sku,
+            "product_id": product,
+        },
+    )
+
+
+def _event(visit: Visit, name: str, t: dt.datetime, props: dict[str, Any]) -> dict[str, Any]:
+    event: dict[str, Any] = {
+        "event": name,
+        "distinct_id": visit.distinct_id,
+        "timestamp": iso(t),
+        "properties": props,
+    }
+    if visit.customer_id is not None:
+        event["customer_id"] = visit.customer_id
+    return event
+
+
+def order_events(
+    visit: Visit, order_id: int, amount: int, placed: dt.datetime, paid: dt.datetime | None
+) -> list[dict[str, Any]]:
+    """The place_order and (when it went through) pay events of the visit's order."""
+    out = [_event(visit, "place_order", placed, {"order_id": order_id, "amount": amount})]
+    if paid is not None:
+        out.append(_event(visit, "pay", paid, {"order_id": order_id, "amount": amount}))
+    return out

@@ -215,73 +215,6 @@ def _run_server(settings: Settings, host: str, port: int, workers: int) -> None:
 
 
 @app.command()
-def demo(
-    fresh: Annotated[bool, typer.Option("--fresh", help="Delete the demo store first")] = False,
-    days: Annotated[int, typer.Option(min=1, max=90, help="Days of history")] = 14,
-    customers: Annotated[int, typer.Option(min=1, max=5000, help="Shoppers")] = 120,
-    seed: Annotated[int, typer.Option(help="Random seed (same seed, same shop)")] = 618,
-    serve_api: Annotated[
-        bool, typer.Option("--serve/--no-serve", help="Start the API when the shop is ready")
-    ] = True,
-    host: Annotated[str | None, typer.Option(help="Bind address")] = None,
-    port: Annotated[int | None, typer.Option(help="Port")] = None,
-) -> None:
-    """Build a sample 3C shop (catalog, stock, shoppers, two weeks of orders) and serve it."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
-    from shopops.catalog import service as catalog
-    from shopops.sim.demo import build_demo_shop
-
-    settings = get_settings()
-    if fresh and settings.is_sqlite:
-        for suffix in ("", "-wal", "-shm"):
-            (settings.data_dir / f"shop.db{suffix}").unlink(missing_ok=True)
-    _prepare(settings)
-    engine = make_engine(settings.resolved_database_url)
-    with session_scope(engine, readonly=True) as session:
-        existing = catalog.list_products(session, limit=1).total
-    if existing and fresh:
-        engine.dispose()
-        raise _fail("--fresh only deletes an SQLite store; empty the PostgreSQL database yourself")
-    if existing:
-        console.print(f"[yellow]the store already has {existing} products: serving it as it is[/]")
-        shop = None
-    else:
-        with Progress(
-            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=console
-        ) as bar:
-            task = bar.add_task("构建示例店铺 building the demo shop", total=customers + 1)
-
-            def step(_name: str, done: int, _total: int) -> None:
-                bar.update(task, completed=done + (1 if _name == "shoppers" else 0))
-
-            shop = build_demo_shop(engine, days=days, customers=customers, seed=seed, progress=step)
-    engine.dispose()
-    if shop is not None:
-        table = Table(title="示例店铺 demo shop", show_header=False)
-        for label, value in (
-            ("商品 products / SKU", f"{shop.products} / {shop.skus}"),
-            ("顾客 customers", shop.customers),
-            (
-                "订单 orders (paid · completed · cancelled)",
-                f"{shop.orders} ({shop.paid} · {shop.completed} · {shop.cancelled})",
-            ),
-        ):
-            table.add_row(label, str(value))
-        console.print(table)
-        console.print("API keys, shown once; send one as [bold]Authorization: Bearer <key>[/]")
-        console.print("  运营 operator:   ", shop.operator_key, markup=False, highlight=False)
-        console.print(
-            f"  买家 storefront (customer {shop.storefront_customer_id}):",
-            shop.storefront_key,
-            markup=False,
-            highlight=False,
-        )
-    if serve_api:
-        serve(host=host, port=port)
-
-
-@app.command()
 def etl(
     full: Annotated[
         bool, typer.Option("--full", help="Rebuild the warehouse from scratch")
@@ -356,6 +289,11 @@ app.add_typer(
 from shopops.analytics.cli import register as register_metrics_commands  # noqa: E402
 
 register_metrics_commands(app)
+
+# The simulator's commands (`simulate`, `demo`) live with it (sim/cli.py).
+from shopops.sim.cli import register as register_sim_commands  # noqa: E402
+
+register_sim_commands(app)
 
 
 def main() -> None:

@@ -1,69 +1,78 @@
-"""The demo shop: built through the services, consistent, reproducible, and usable by key."""
+"""`shopops demo` and `shopops simulate`: a served-ready shop, a working key, clear errors."""
 
 from __future__ import annotations
 
-import datetime as dt
+import json
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from shopops.api.app import create_app
 from shopops.cli import app
 from shopops.config import get_settings
-from shopops.orders.models import Order
-from shopops.sim.demo import build_demo_shop
+from shopops.db import make_engine
 from shopops.verify import run_checks
-
-TODAY = dt.datetime(2026, 11, 11, 12, tzinfo=dt.UTC)
-
-
-def test_demo_shop_is_consistent_on_both_backends(engine):
-    shop = build_demo_shop(engine, days=10, customers=25, seed=7, today=TODAY)
-    assert (shop.products, shop.skus, shop.customers) == (20, 40, 25)
-    with engine.connect() as conn:
-        statuses = dict(
-            conn.execute(select(Order.status, func.count()).group_by(Order.status)).all()
-        )
-        last = conn.scalar(select(func.max(Order.placed_at)))
-    assert sum(statuses.values()) == shop.orders > 0
-    assert statuses.get("cancelled", 0) == shop.cancelled
-    assert statuses.get("completed", 0) == shop.completed > 0
-    assert shop.paid == shop.orders - shop.cancelled
-    assert last is not None and last <= TODAY  # nothing happens after "today"
-    assert [r.check.name for r in run_checks(engine) if not r.ok] == []
-
-
-def test_same_seed_same_shop(tmp_path):
-    from shopops.db import Base, make_engine
-
-    counts = []
-    for name in ("a", "b"):
-        eng = make_engine(f"sqlite:///{tmp_path / name}.db")
-        Base.metadata.create_all(eng)
-        shop = build_demo_shop(eng, days=5, customers=12, seed=3, today=TODAY)
-        counts.append((shop.orders, shop.paid, shop.completed, shop.cancelled))
-        eng.dispose()
-    assert counts[0] == counts[1]
-
 
 runner = CliRunner()
 
 
 @pytest.mark.usefixtures("data_dir")
-def test_demo_command_builds_once_and_prints_working_keys():
-    result = runner.invoke(app, ["demo", "--no-serve", "--customers", "8", "--days", "3"])
+def test_demo_builds_once_with_a_working_operator_key(data_dir):
+    result = runner.invoke(app, ["demo", "--no-serve", "--days", "2", "--visitors", "120"])
     assert result.exit_code == 0, result.output
     keys = [w for w in result.output.split() if w.startswith("sk_")]
-    assert len(keys) == 2
+    assert len(keys) == 1
+    assert "http://127.0.0.1:8000" in result.output
     client = TestClient(create_app(get_settings()))
     ops = client.get("/admin/orders", headers={"Authorization": f"Bearer {keys[0]}"})
-    assert ops.status_code == 200 and ops.json()["total"] > 0
-    mine = client.get("/storefront/orders", headers={"Authorization": f"Bearer {keys[1]}"})
-    assert mine.status_code == 200
+    truth = json.loads((data_dir / "ground_truth.json").read_text())
+    placed = sum(sum(d["orders"].values()) for d in truth["days"])
+    assert ops.status_code == 200 and ops.json()["total"] == placed > 0
+    assert (data_dir / "warehouse").is_dir()
 
     again = runner.invoke(app, ["demo", "--no-serve"])
-    assert again.exit_code == 0 and "already has 20 products" in again.output
-    fresh = runner.invoke(app, ["demo", "--no-serve", "--fresh", "--customers", "3", "--days", "2"])
+    assert again.exit_code == 0 and "already exists" in again.output
+    assert "sk_" not in again.output
+
+    fresh = runner.invoke(app, ["demo", "--no-serve", "--fresh", "--days", "1", "--visitors", "60"])
     assert fresh.exit_code == 0 and "sk_" in fresh.output
+    truth = json.loads((data_dir / "ground_truth.json").read_text())
+    assert len(truth["days"]) == 1
+
+
+@pytest.mark.usefixtures("data_dir")
+def test_simulate_continues_an_existing_shop_day_by_day(data_dir):
+    first = runner.invoke(
+        app, ["simulate", "--days", "2", "--visitors", "80", "--end", "2026-11-05"]
+    )
+    assert first.exit_code == 0, first.output
+    more = runner.invoke(app, ["simulate", "--days", "1", "--end", "2026-11-30"])
+    assert more.exit_code == 0, more.output
+    truth = json.loads((data_dir / "ground_truth.json").read_text())
+    assert [d["date"] for d in truth["days"]] == ["2026-11-04", "2026-11-05", "2026-11-06"]
+    engine = make_engine(get_settings().resolved_database_url)
+    assert [r.check.name for r in run_checks(engine) if not r.ok] == []
+    engine.dispose()
+
+
+@pytest.mark.usefixtures("data_dir")
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["simulate", "--days", "-3"], "days must be"),
+        (["simulate", "--days", "0"], "days must be"),
+        (["simulate", "--visitors", "0"], "visitors must be"),
+        (["simulate", "--scenario", "rainy"], "unknown scenario 'rainy'"),
+        (["simulate", "--end", "2026-13-01"], "month must be"),
+        (["simulate", "--incident", "flood:2026-11-01"], "expected kind"),
+        (["simulate", "--incident", "traffic_drop:2026-11-01:1:tv"], "unknown channel 'tv'"),
+        (["simulate", "--incident", "traffic_drop:2026-11-01"], "needs a channel"),
+        (["demo", "--no-serve", "--visitors", "-5"], "visitors must be"),
+    ],
+)
+def test_impossible_parameters_are_a_clear_error(args, message, data_dir):
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2
+    assert message in " ".join(result.output.split())  # Rich wraps long lines
+    assert not (data_dir / "shop.db").exists()  # nothing was built

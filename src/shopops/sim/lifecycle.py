@@ -57,6 +57,7 @@ class Outcome:
     refunded: int = 0
     received_units: int = 0
     skipped: int = 0
+    errors: dict[str, int] = field(default_factory=dict)  # "action:code" → count, for the truth
 
 
 class Lifecycle:
@@ -86,8 +87,10 @@ class Lifecycle:
         try:
             with session.begin_nested():
                 getattr(self, f"_{action.kind}")(session, action, out)
-        except ShopOpsError:
+        except ShopOpsError as exc:
             out.skipped += 1
+            key = f"{action.kind}:{exc.code}"
+            out.errors[key] = out.errors.get(key, 0) + 1
 
     def _pay(self, session: Session, action: Action, out: Outcome) -> None:
         order_id, attempt = action.args
@@ -124,6 +127,8 @@ class Lifecycle:
 
     def _transit(self, session: Session, action: Action, out: Outcome) -> None:
         order_id, shipment_id = action.args
+        # ship_order records the hand-over scan; the courier's pick-up and trunk scans follow.
+        fulfillment.record_tracking_event(session, shipment_id=shipment_id, status="picked_up")
         fulfillment.record_tracking_event(session, shipment_id=shipment_id, status="in_transit")
         hours = self.rng.uniform(18, 60)
         self.schedule(action.at + dt.timedelta(hours=hours), "deliver", order_id, shipment_id)

@@ -188,6 +188,8 @@ def simulate(
             raise
         finally:
             tracking.compact_events(store)
+            # Closed, so a later open (the API, a --fresh rebuild) starts a new log.
+            tracking.close_store(store)
             _finish(settings, state, result, started)
         if not continued:
             with session_scope(engine) as session:

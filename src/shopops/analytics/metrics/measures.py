@@ -178,7 +178,11 @@ MEASURES: dict[str, Measure] = {
         Measure(
             "delivery_seconds",
             "deliveries",
-            lambda s: (s.delivered_at.epoch_seconds() - s.shipped_at.epoch_seconds()).sum(),
+            # DuckDB's epoch is fractional (µs timestamps): sum seconds as floats.
+            lambda s: (
+                s.delivered_at.epoch_seconds().cast("float64")
+                - s.shipped_at.epoch_seconds().cast("float64")
+            ).sum(),
         ),
         Measure("returned_units", "returns", lambda s: s.quantity.sum()),
         Measure("coupons_issued", "coupons", lambda s: s.count(where=s.action == "issued")),

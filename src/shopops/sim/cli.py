@@ -97,23 +97,14 @@ def _run(settings: Settings, config: SimulationConfig, *, warehouse: bool) -> Si
             )
             raise typer.Exit(130) from None
         if warehouse:
-            from shopops.db import make_engine
-            from shopops.warehouse import load_warehouse
+            from shopops.sim.run import load_shop_warehouse
 
             load = bar.add_task("装载数仓 loading the warehouse", total=None)
-            engine = make_engine(settings.resolved_database_url)
-            try:
-                load_warehouse(
-                    engine,
-                    data_dir=settings.data_dir,
-                    timezone=settings.timezone,
-                    ad_spend=result.ad_spend_path,
-                    today=result.last_day,
-                    tracking=settings,
-                    progress=lambda done, total: bar.update(load, completed=done, total=total),
-                )
-            finally:
-                engine.dispose()
+            load_shop_warehouse(
+                settings,
+                result,
+                progress=lambda done, total: bar.update(load, completed=done, total=total),
+            )
     return result
 
 

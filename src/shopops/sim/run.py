@@ -101,19 +101,16 @@ def _merge_day(truth: Truth, day: DayTruth) -> None:
 def write_ad_spend(truth: Truth, path: Path) -> None:
     """`date,channel,campaign_id,spend_fen,impressions,clicks` per paid channel and day, as
     `shopops etl --ad-spend` reads it (clicks = the channel's visits; impressions at a CTR
-    drawn around 3%)."""
+    drawn around 3%; no promotion campaign id: the spend is the channel's always-on buying)."""
     rng = random.Random(f"impressions-{truth.seed}")
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["date", "channel", "campaign_id", "spend_fen", "impressions", "clicks"])
     for day in truth.days:
-        campaign = day.campaign or "always_on"
         for code in sorted(day.spend_fen):
             clicks = day.visitors.get(code, 0)
             impressions = round(clicks / rng.uniform(0.02, 0.045))
-            writer.writerow(
-                [day.date, code, f"{code}-{campaign}", day.spend_fen[code], impressions, clicks]
-            )
+            writer.writerow([day.date, code, "", day.spend_fen[code], impressions, clicks])
     tmp = path.with_suffix(".csv.tmp")
     tmp.write_text(out.getvalue(), encoding="utf-8")
     os.replace(tmp, path)
@@ -241,22 +238,38 @@ def _resolved(state: State, result: SimulationResult) -> list[dict[str, object]]
     return out
 
 
-def build_sample_shop(settings: Settings, config: SimulationConfig) -> SimulationResult:
-    """`simulate` + the warehouse loader (with the ad spend file), so the analytics can read
-    the shop: what tests and the demo use."""
+def load_shop_warehouse(
+    settings: Settings, result: SimulationResult, progress: Progress | None = None
+) -> None:
+    """The warehouse loader over the simulated store with its ad spend file, then the
+    tracking facts (sessions, events), as `shopops etl` does; ValueError if any ad spend row
+    was refused (the simulator writes them, so that would be a bug)."""
+    from shopops.tracking.facts import build_event_facts
     from shopops.warehouse import load_warehouse
 
-    result = simulate(settings, config)
     engine = make_engine(settings.resolved_database_url)
     try:
-        load_warehouse(
+        report = load_warehouse(
             engine,
             data_dir=settings.data_dir,
             timezone=settings.timezone,
             ad_spend=result.ad_spend_path,
             today=result.last_day,
             tracking=settings,
+            progress=progress,
         )
     finally:
         engine.dispose()
+    if report.ad_spend is not None and report.ad_spend.rejected:
+        first = report.ad_spend.rejected[0]
+        raise ValueError(f"ad spend line {first.line} refused: {first.reason}")
+    if report.tracking != "built":
+        build_event_facts(settings)
+
+
+def build_sample_shop(settings: Settings, config: SimulationConfig) -> SimulationResult:
+    """`simulate` + the warehouse loader (with the ad spend file) and the tracking facts, so
+    the analytics can read the shop: what tests and the demo use."""
+    result = simulate(settings, config)
+    load_shop_warehouse(settings, result)
     return result

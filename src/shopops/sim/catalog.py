@@ -9,6 +9,7 @@ tail). Costs follow a 38–42% gross margin. Pure data and rules here apart from
 from __future__ import annotations
 
 import datetime as dt
+import math
 import random
 from dataclasses import dataclass, field
 
@@ -169,7 +170,10 @@ CATEGORY_PLANS: list[tuple[str, str, int, tuple[int, int], str, list[str], list[
 HITS = [("chargers", 0), ("power-banks", 0), ("earphones", 0), ("keyboards-mice", 0)]
 DRIVERS = [("cables", 0), ("screen-protectors", 0), ("phone-cases", 0)]
 TIERS = ["basic", "trend", "collector"]
-OPENING_STOCK = {"hit": (500, 900), "traffic_driver": (600, 1000), "long_tail": (40, 160)}
+# Opening stock and reorders cover this many days of expected sales (seed: turnover ≤ 18 days).
+COVER_DAYS = 24
+# Expected units a visitor buys (order rate × units per order), to size the opening stock.
+UNITS_PER_VISITOR = 0.033 * 1.8
 
 
 @dataclass(frozen=True)
@@ -196,12 +200,15 @@ class Shop:
     sku_weight: dict[int, float] = field(default_factory=dict)
     sku_product: dict[int, int] = field(default_factory=dict)
     categories: dict[str, list[int]] = field(default_factory=dict)
+    # (persona, category) → (pool, cumulative weights): the visits' picks, built on first use.
+    picks: dict[tuple[str, str | None], tuple[list[int], list[float]]] = field(default_factory=dict)
 
     @property
     def hits(self) -> list[int]:
         return [s for s in self.sku_ids if self.sku_role[s] == "hit"]
 
     def add(self, sku_id: int, product_id: int, plan: SkuPlan) -> None:
+        self.picks.clear()
         self.sku_ids.append(sku_id)
         self.sku_category[sku_id] = plan.category
         self.sku_role[sku_id] = plan.role
@@ -256,7 +263,16 @@ def plan_range(seed: int) -> list[tuple[str, str, str, str, list[SkuPlan]]]:
     return products
 
 
-def build_catalog(session: Session, seed: int, rng: random.Random, at: dt.datetime) -> Shop:
+def opening_units(plan: SkuPlan, total_weight: float, visitors: int) -> int:
+    """Units of a SKU to open with: its expected daily sales at the target traffic × the
+    cover, at least a few (so a long-tail item is on the shelf)."""
+    daily = visitors * UNITS_PER_VISITOR * plan.weight / total_weight
+    return max(4, math.ceil(daily * COVER_DAYS))
+
+
+def build_catalog(
+    session: Session, seed: int, rng: random.Random, at: dt.datetime, visitors: int
+) -> Shop:
     """Warehouses, brands, categories, products with SKUs (listed, stocked), carriers."""
     shop = Shop()
     shop.warehouse_ids = [inventory.create_warehouse(session, **w).id for w in WAREHOUSES]
@@ -269,7 +285,9 @@ def build_catalog(session: Session, seed: int, rng: random.Random, at: dt.dateti
     attributes = {
         slug: (attribute, values) for slug, _n, _w, _b, attribute, values, _s in CATEGORY_PLANS
     }
-    for p_index, (slug, title, role, tier, plans) in enumerate(plan_range(seed)):
+    products = plan_range(seed)
+    total_weight = sum(plan.weight for *_, plans in products for plan in plans)
+    for p_index, (slug, title, role, tier, plans) in enumerate(products):
         attribute, values = attributes[slug]
         product = catalog.create_product(
             session,
@@ -294,13 +312,17 @@ def build_catalog(session: Session, seed: int, rng: random.Random, at: dt.dateti
             catalog.change_product_status(session, product_id=product.id, status=status)
         for sku, plan in zip(product.skus, plans, strict=True):
             shop.add(sku.id, product.id, plan)
-            low, high = OPENING_STOCK[role]
-            for warehouse_id in shop.warehouse_ids:
+            units = opening_units(plan, total_weight, visitors)
+            # Split between the warehouses, the first (highest priority) holding more.
+            first = max(1, round(units * rng.uniform(0.5, 0.7)))
+            for warehouse_id, quantity in zip(
+                shop.warehouse_ids, (first, max(1, units - first)), strict=False
+            ):
                 inventory.receive_stock(
                     session,
                     sku_id=sku.id,
                     warehouse_id=warehouse_id,
-                    quantity=rng.randint(low, high),
+                    quantity=quantity,
                     note="期初库存 opening stock",
                 )
     fulfillment.ensure_default_carriers(session)

@@ -38,7 +38,7 @@ STATE_FILE = "sim_state.pickle"
 RAMP_FLOOR = 0.35  # a new shop starts at this share of its target traffic
 RETURNING_BUY = 0.55  # a customer who comes back buys again this often
 LEAD_DAYS = (3, 6)  # purchase-order lead time
-COVER_DAYS = 30  # a purchase order covers this many days of sales
+COVER_DAYS = 20  # a purchase order covers this many days of sales
 Progress = Callable[[int, int], None]
 
 
@@ -347,7 +347,7 @@ class DayRun:
             if end <= self.day + dt.timedelta(days=1):
                 del s.blocked[sku]
                 s.po += 1
-                qty = max(50, math.ceil(s.sales.get(sku, 1.0) * COVER_DAYS))
+                qty = max(10, math.ceil(s.sales.get(sku, 1.0) * COVER_DAYS))
                 arrive = _local(end, self.tz, 9 * 3600)
                 s.lifecycle.schedule(
                     arrive, "receipt", sku, s.shop.warehouse_ids[0], qty, f"PO{s.po:06d}"
@@ -362,7 +362,7 @@ class DayRun:
             if sku in s.on_order or sku in s.blocked:
                 continue
             rate = s.sales.get(sku, 0.0)
-            if stock.get(sku, 0) > rate * (LEAD_DAYS[1] + 4) + 3:
+            if stock.get(sku, 0) > rate * (LEAD_DAYS[1] + 2) + 2:
                 continue
             if stock.get(sku, 0) == 0:
                 s.truth.stockouts.append(
@@ -370,7 +370,7 @@ class DayRun:
                 )
             lead = self.rng.randint(*LEAD_DAYS)
             arrival = self.day + dt.timedelta(days=lead)
-            qty = max(20, math.ceil(rate * COVER_DAYS / 10) * 10)
+            qty = max(5, math.ceil(rate * COVER_DAYS))
             s.po += 1
             s.lifecycle.schedule(
                 _local(arrival, self.tz, self.rng.uniform(9, 17) * 3600), "receipt",

@@ -62,7 +62,7 @@ def _new_state(engine: Engine, config: SimulationConfig, start: dt.date, tz: Zon
     opened = dt.datetime.combine(start, dt.time(0), tz) - dt.timedelta(days=1)
     with session_scope(engine) as session:
         set_clock(session, opened.astimezone(dt.UTC))
-        shop = build_catalog(session, config.seed, rng, opened)
+        shop = build_catalog(session, config.seed, rng, opened, config.visitors)
     settings_rates = {"wechat_pay": 0.92, "alipay": 0.93, "unionpay": 0.88}
     gateway = SimulatedGateway(
         secret="shopops-sim", success_rate=settings_rates, rng=random.Random(f"pay-{config.seed}")

@@ -9,6 +9,7 @@ Non-buyers browse and leave (a bounce, some product views, sometimes an abandone
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import random
 from dataclasses import dataclass, field
 from typing import Any
@@ -57,11 +58,26 @@ def iso(when: dt.datetime) -> str:
     return when.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
+def _cumulative(
+    shop: Shop, persona: Persona, category: str | None
+) -> tuple[list[int], list[float]]:
+    """The pool and cumulative weights of a pick, computed once per shop, persona, category."""
+    key = (persona.code, category)
+    found = shop.picks.get(key)
+    if found is None:
+        pool = shop.categories[category] if category else shop.sku_ids
+        weights = [
+            shop.sku_weight[s] * persona.categories.get(shop.sku_category[s], 1.0) for s in pool
+        ]
+        found = (list(pool), list(itertools.accumulate(weights)))
+        shop.picks[key] = found
+    return found
+
+
 def pick_sku(rng: random.Random, shop: Shop, persona: Persona, category: str | None = None) -> int:
     """A SKU by popularity × the persona's taste (within `category` when given)."""
-    pool = shop.categories[category] if category else shop.sku_ids
-    weights = [shop.sku_weight[s] * persona.categories.get(shop.sku_category[s], 1.0) for s in pool]
-    return rng.choices(pool, weights=weights)[0]
+    pool, cum = _cumulative(shop, persona, category)
+    return rng.choices(pool, cum_weights=cum)[0]
 
 
 def basket_for(

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 
+import pytest
 from sqlalchemy import func, select
 
 from shopops.db import make_engine
 from shopops.orders.models import Order
-from shopops.sim import SimulationConfig, simulate
+from shopops.sim import Incident, SimulationConfig, simulate
 from shopops.verify import run_checks
 from tests.sim.conftest import END, settings_for
 
@@ -57,3 +59,72 @@ def test_same_seed_same_shop(tmp_path):
     other = settings_for(tmp_path / "c")
     simulate(other, SimulationConfig(days=2, visitors=150, seed=10, end=END))
     assert _store_digest(other) != digests[0]
+
+
+def test_interrupted_run_leaves_a_consistent_store_that_continues(tmp_path):
+    settings = settings_for(tmp_path)
+
+    def stop_after_two(done: int, total: int) -> None:
+        if done == 2:
+            raise KeyboardInterrupt
+
+    config = SimulationConfig(days=4, visitors=150, seed=4, end=END)
+    with pytest.raises(KeyboardInterrupt):
+        simulate(settings, config, progress=stop_after_two)
+    engine = make_engine(settings.resolved_database_url)
+    assert [r.check.name for r in run_checks(engine) if not r.ok] == []
+    truth = json.loads((settings.data_dir / "ground_truth.json").read_text())
+    assert [d["date"] for d in truth["days"]] == ["2026-11-17", "2026-11-18"]
+    with engine.connect() as conn:
+        placed = conn.scalar(select(func.count()).select_from(Order))
+    assert placed == sum(sum(d["orders"].values()) for d in truth["days"])
+    # Going on picks up the next day; the ramp and the end stay those of the first run.
+    result = simulate(settings, config)
+    assert result.continued and result.days == 2
+    truth = json.loads((settings.data_dir / "ground_truth.json").read_text())
+    assert [d["date"] for d in truth["days"]][-1] == END.isoformat()
+    assert [r.check.name for r in run_checks(engine) if not r.ok] == []
+    engine.dispose()
+
+
+def test_interrupt_inside_a_day_rolls_that_day_back(tmp_path, monkeypatch):
+    from shopops.sim import engine as sim_engine
+
+    settings = settings_for(tmp_path)
+    simulate(settings, SimulationConfig(days=1, visitors=100, seed=4, end=END))
+    calls = {"n": 0}
+    real = sim_engine.DayRun._checkout
+
+    def checkout_then_stop(self, session, visit):
+        real(self, session, visit)
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise KeyboardInterrupt  # Ctrl-C in the middle of the day's unit of work
+
+    monkeypatch.setattr(sim_engine.DayRun, "_checkout", checkout_then_stop)
+    with pytest.raises(KeyboardInterrupt):
+        simulate(
+            settings, SimulationConfig(days=1, visitors=100, seed=4, end=END + dt.timedelta(days=1))
+        )
+    engine = make_engine(settings.resolved_database_url)
+    assert [r.check.name for r in run_checks(engine) if not r.ok] == []
+    truth = json.loads((settings.data_dir / "ground_truth.json").read_text())
+    with engine.connect() as conn:
+        placed = conn.scalar(select(func.count()).select_from(Order))
+    engine.dispose()
+    assert [d["date"] for d in truth["days"]] == [END.isoformat()]
+    assert placed == sum(truth["days"][0]["orders"].values())
+
+
+def test_bad_configs_are_refused_before_anything_is_written(tmp_path):
+    settings = settings_for(tmp_path / "x")
+    for bad, message in [
+        (SimulationConfig(days=-1), "days must be"),
+        (SimulationConfig(visitors=0), "visitors must be"),
+        (SimulationConfig(scenario="nope"), "known: default, flat, incidents, quiet"),
+        (SimulationConfig(incidents=(Incident("traffic_drop", END),)), "needs a channel"),
+        (SimulationConfig(incidents=(Incident("meteor", END),)), "unknown incident kind"),
+    ]:
+        with pytest.raises(ValueError, match=message):
+            simulate(settings, bad)
+    assert not settings.data_dir.exists()

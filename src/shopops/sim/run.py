@@ -182,6 +182,8 @@ def simulate(
                     progress(done, len(days))
         except KeyboardInterrupt:
             result.interrupted = True
+            # The day in progress was rolled back: report what was saved, not its half.
+            state = load_state(data_dir) or state
             raise
         finally:
             tracking.compact_events(store)

@@ -74,6 +74,17 @@ def _load_warehouse(session: Session, settings: Settings) -> int:
     return run_incremental(settings, engine=session.get_bind())
 
 
+def _keep_demo_alive(session: Session, settings: Settings) -> int:
+    # Only a simulated shop (its state file is there) gets new visitors: the demo keeps living.
+    from shopops.sim.engine import STATE_FILE
+    from shopops.sim.model import MAX_DAYS, SimulationConfig
+    from shopops.sim.run import simulate
+
+    if not (settings.data_dir / STATE_FILE).exists():
+        return 0
+    return simulate(settings, SimulationConfig(days=MAX_DAYS)).days
+
+
 HOUR = 3600
 DEFAULT_JOBS = (
     Job("expire_unpaid_orders", 30, _expire_unpaid),
@@ -84,6 +95,7 @@ DEFAULT_JOBS = (
     Job("grant_birthday_gifts", HOUR, _birthday_gifts),
     Job("evaluate_tiers", 24 * HOUR, _evaluate_tiers),
     Job("load_warehouse", 300, _load_warehouse),
+    Job("simulate_demo_shop", 600, _keep_demo_alive),
 )
 
 

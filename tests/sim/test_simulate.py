@@ -128,3 +128,26 @@ def test_bad_configs_are_refused_before_anything_is_written(tmp_path):
         with pytest.raises(ValueError, match=message):
             simulate(settings, bad)
     assert not settings.data_dir.exists()
+
+
+def test_serve_job_keeps_a_simulated_shop_alive_up_to_now(tmp_path):
+    from zoneinfo import ZoneInfo
+
+    from shopops.jobs import DEFAULT_JOBS, run_job_once
+
+    settings = settings_for(tmp_path)
+    today = dt.datetime.now(ZoneInfo(settings.timezone)).date()
+    simulate(
+        settings, SimulationConfig(days=1, visitors=60, seed=2, end=today - dt.timedelta(days=2))
+    )
+    job = next(j for j in DEFAULT_JOBS if j.name == "simulate_demo_shop")
+    engine = make_engine(settings.resolved_database_url)
+    assert run_job_once(engine, settings, job) == 2  # yesterday, and today up to now
+    truth = json.loads((settings.data_dir / "ground_truth.json").read_text())
+    assert truth["last_day"] == today.isoformat()
+    assert run_job_once(engine, settings, job) <= 1  # nothing (or the last minutes) to add
+    assert [r.check.name for r in run_checks(engine) if not r.ok] == []
+    engine.dispose()
+    empty = settings_for(tmp_path / "plain")
+    empty.data_dir.mkdir()
+    assert run_job_once(make_engine(empty.resolved_database_url), empty, job) == 0

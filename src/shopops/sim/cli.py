@@ -166,6 +166,11 @@ def simulate_command(
 
 
 def _wipe(settings: Settings) -> None:
+    from shopops.tracking import service as tracking
+
+    if (settings.data_dir / "events").exists():
+        # This process's open event log is about to be deleted: close it first.
+        tracking.close_store(tracking.open_store(settings.data_dir, timezone=settings.timezone))
     for suffix in ("", "-wal", "-shm"):
         (settings.data_dir / f"shop.db{suffix}").unlink(missing_ok=True)
     for name in DEMO_FILES:

@@ -186,9 +186,8 @@ def simulate(
             state = load_state(data_dir) or state
             raise
         finally:
+            # Sealed and compacted (the API serving this directory may share the open log).
             tracking.compact_events(store)
-            # Closed, so a later open (the API, a --fresh rebuild) starts a new log.
-            tracking.close_store(store)
             _finish(settings, state, result, started)
         if not continued:
             with session_scope(engine) as session:

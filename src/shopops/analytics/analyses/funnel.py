@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import ibis
+import ibis.expr.datatypes as dt_
 import ibis.expr.types as ir
 
 from shopops.analytics.analyses._common import (
@@ -48,7 +49,7 @@ from shopops.analytics.analyses._common import (
     materialize,
     table,
 )
-from shopops.analytics.engine import Warehouse
+from shopops.analytics.engine import Warehouse, seconds_between
 from shopops.tracking.rules import EVENT_NAME, STANDARD_EVENTS
 
 # Columns a step may be filtered on, and the dimensions a funnel may be broken down by.
@@ -201,7 +202,12 @@ def _matches(t: ir.Table, step: Step) -> ir.BooleanValue:
     return cond
 
 
-def person_steps(
+@ibis.udf.scalar.builtin(name="hash")
+def _duckdb_hash(value: str) -> dt_.uint64:  # type: ignore[empty-body]
+    """DuckDB's own 64-bit hash, kept unsigned (Ibis's `hash()` re-casts it through BIT)."""
+
+
+def step_tables(
     wh: Warehouse,
     steps: list[Step | str],
     *,
@@ -211,13 +217,12 @@ def person_steps(
     breakdown: str | None = None,
     validate: bool = True,
     caches: list[str] | None = None,
-) -> ir.Table:
-    """One row per person who entered: `person_id` (a key: a 64-bit hash of the id on DuckDB),
-    `t1`..`tN` (null when not reached) and
-    `bd` (the breakdown value on the entry event, or '' without a breakdown).
-
-    Intermediate tables are materialized on the backend (so the query does not nest once per
-    step); their names are appended to `caches` for the caller to `drop`."""
+) -> list[ir.Table]:
+    """Per step k, the people who reached it: `pid` (a key: a 64-bit hash of `person_id` on
+    DuckDB), `bd` (the breakdown value on the entry event, '' without one), `t1`, `tp` (when
+    they reached step k-1; `t1` for step 1) and `tk`. Each table is materialized on the backend
+    (its name appended to `caches` for the caller to `drop`) and shrinks step by step, so the
+    summaries read them directly instead of joining one wide per-person table."""
     parsed = _as_steps(steps)
     check_period(start, end)
     if not dt.timedelta(seconds=1) <= window <= MAX_WINDOW:
@@ -240,55 +245,106 @@ def person_steps(
     e = events.filter(events.date >= start, events.date <= last_day, events.event.isin(names))
     # DuckDB joins and groups a 64-bit hash far faster than text; with a million people the
     # chance of any collision is ~1e-8. Other backends' hash is 32-bit: keep the text there.
-    key = e.person_id.hash() if wh.backend_name == "duckdb" else e.person_id
-    # Each step reads only its own events (Parquet scans are cheap and pruned); materializing
-    # all candidate events first costs more than re-scanning on DuckDB.
-    cand = e.select(
-        pid=key,
-        ts=e.ts_at,
-        bd=e[breakdown] if breakdown else ibis.literal(""),
-        entry=_matches(e, parsed[0]) & (e.date <= end),
-        **{f"m{k}": _matches(e, parsed[k]) for k in range(1, len(parsed))},
+    key = _duckdb_hash(e.person_id) if wh.backend_name == "duckdb" else e.person_id
+    # Each step reads only its own events and columns (Parquet scans are cheap and pruned);
+    # materializing all candidate events first costs more than re-scanning on DuckDB.
+    entries = e.filter(_matches(e, parsed[0]) & (e.date <= end)).select(
+        pid=key, ts=e.ts_at, bd=e[breakdown] if breakdown else ibis.literal("")
     )
-    entries = cand.filter(cand.entry)
     first = materialize(
         wh,
         entries.group_by("pid").aggregate(
-            t1=entries.ts.min(),
             bd=entries.bd.argmin(entries.ts) if breakdown else ibis.literal(""),
+            t1=entries.ts.min(),
         ),
         held,
     )
+    reached = [first.select("pid", "bd", "t1", tp=first.t1, tk=first.t1)]
     span = ibis.interval(seconds=int(window.total_seconds()))
-    # reach_k: people who reached step k, with t1 and tk; it shrinks step by step.
-    reach = first.select("pid", "t1", tk=first.t1)
-    reached: list[ir.Table] = []
-    for k in range(1, len(parsed)):
-        c = cand.filter(cand[f"m{k}"])
-        j = c.select("pid", "ts").join(reach, "pid")
-        j = j.filter(j.ts > j.tk, j.ts <= j.t1 + span)
-        reach = materialize(wh, j.group_by("pid", "t1").aggregate(tk=j.ts.min()), held)
-        reached.append(reach)
+    for step in parsed[1:]:
+        prev = reached[-1]
+        c = e.filter(_matches(e, step)).select(pid=key, ts=e.ts_at)
+        j = c.join(prev.select("pid", "bd", "t1", tprev=prev.tk), "pid")
+        j = j.filter(j.ts > j.tprev, j.ts <= j.t1 + span)
+        # `pid` is unique in `prev`: its other columns are one value per group.
+        agg = j.group_by("pid").aggregate(
+            bd=j.bd.arbitrary(), t1=j.t1.arbitrary(), tp=j.tprev.arbitrary(), tk=j.ts.min()
+        )
+        reached.append(materialize(wh, agg, held))
+    return reached
+
+
+def person_steps(
+    wh: Warehouse,
+    steps: list[Step | str],
+    *,
+    start: dt.date,
+    end: dt.date,
+    window: dt.timedelta = DEFAULT_WINDOW,
+    breakdown: str | None = None,
+    validate: bool = True,
+    caches: list[str] | None = None,
+) -> ir.Table:
+    """One row per person who entered: `person_id` (a key: a 64-bit hash of the id on DuckDB),
+    `t1`..`tN` (null when not reached) and `bd` (the breakdown value on the entry event, or ''
+    without a breakdown). Built from `step_tables` (same arguments)."""
+    reached = step_tables(
+        wh,
+        steps,
+        start=start,
+        end=end,
+        window=window,
+        breakdown=breakdown,
+        validate=validate,
+        caches=caches,
+    )
+    first = reached[0]
     per = first.select(person_id=first.pid, t1=first.t1, bd=first.bd)
-    for k, r in enumerate(reached, start=2):
+    for k, r in enumerate(reached[1:], start=2):
         rk = r.select(rid=r.pid, **{f"t{k}": r.tk})
         per = per.left_join(rk, per.person_id == rk.rid).drop("rid")
     return per
 
 
-def _seconds(a: ir.TimestampValue, b: ir.TimestampValue) -> ir.IntegerValue:
-    return a.epoch_seconds() - b.epoch_seconds()
+def _seconds(wh: Warehouse, a: ir.TimestampValue, b: ir.TimestampValue) -> ir.FloatingValue:
+    return seconds_between(wh.backend_name, a, b)
 
 
-def _summary(per: ir.Table, n: int, by: str | None) -> ir.Table:
-    aggs: dict[str, Any] = {}
-    for k in range(1, n + 1):
-        aggs[f"n{k}"] = per[f"t{k}"].count()
+def _summary(wh: Warehouse, reached: list[ir.Table], by: bool) -> list[dict[str, Any]]:
+    """Rows (`step`, [`bd`,] `n`, `prev`, `start`: count and median seconds from the previous
+    step and from step 1): entries counted from step 1's table, later steps' counts and medians
+    in one query over the union of their (much smaller) tables."""
+    keys = ["step", "bd"] if by else ["step"]
+    first = reached[0].mutate(step=ibis.literal(1))
+    entered = first.group_by(keys).aggregate(n=first.count())
+    parts = [
+        r.select(
+            step=ibis.literal(k),
+            bd=r.bd,
+            d_prev=_seconds(wh, r.tk, r.tp),
+            d_start=_seconds(wh, r.tk, r.t1),
+        )
+        for k, r in enumerate(reached[1:], start=2)
+    ]
+    u = ibis.union(*parts, distinct=False) if len(parts) > 1 else parts[0]
+    later = u.group_by(keys).aggregate(
+        n=u.count(), prev=u.d_prev.median(), start=u.d_start.median()
+    )
+    rows = wh.con.to_pyarrow(entered).to_pylist()
+    return rows + wh.con.to_pyarrow(later).to_pylist()
+
+
+def _rows(summary: list[dict[str, Any]], by: bool) -> dict[str, dict[str, Any]]:
+    """The summary as one `_step_results` row per breakdown value ('' for the total)."""
+    out: dict[str, dict[str, Any]] = {}
+    for s in summary:
+        value = ("" if s["bd"] is None else str(s["bd"])) if by else ""
+        k = s["step"]
+        row = out.setdefault(value, {})
+        row[f"n{k}"] = s["n"]
         if k > 1:
-            tk, tp = per[f"t{k}"], per[f"t{k - 1}"]
-            aggs[f"prev{k}"] = _seconds(tk, tp).median()
-            aggs[f"start{k}"] = _seconds(tk, per.t1).median()
-    return per.group_by(by).aggregate(**aggs) if by else per.aggregate(**aggs)
+            row[f"prev{k}"], row[f"start{k}"] = s["prev"], s["start"]
+    return out
 
 
 def _step_results(row: dict[str, Any], labels: list[str]) -> list[StepResult]:
@@ -332,29 +388,26 @@ def funnel(
     inclusive): counts, conversion and drop-off per step, optionally per breakdown value,
     and the time to convert (median, and a histogram of `bins` equal bins over the window)."""
     parsed = _as_steps(steps)
-    n = len(parsed)
     labels = [s.label for s in parsed]
     held: list[str] = []
     try:
-        per = person_steps(
+        reached = step_tables(
             wh, parsed, start=start, end=end, window=window, breakdown=breakdown, caches=held
         )
-        cached = materialize(wh, per, held)
-        total = wh.execute(_summary(cached, n, None)).to_dict(orient="records")
+        total = _rows(_summary(wh, reached, False), False).get("", {})
         result = FunnelResult(
-            steps=_step_results(total[0] if total else {}, labels),
+            steps=_step_results(total, labels),
             start=start,
             end=end,
             window_seconds=int(window.total_seconds()),
             breakdown=breakdown,
         )
         if breakdown:
-            grouped = wh.execute(_summary(cached, n, "bd").order_by(ibis.desc("n1"), "bd"))
-            for row in grouped.to_dict(orient="records"):
-                value = "" if row["bd"] is None else str(row["bd"])
-                result.groups[value] = _step_results(row, labels)
-        done = cached.filter(cached[f"t{n}"].notnull())
-        total_s = _seconds(done[f"t{n}"], done.t1)
+            grouped = _rows(_summary(wh, reached, True), True)
+            for value in sorted(grouped, key=lambda v: (-int(grouped[v].get("n1") or 0), v)):
+                result.groups[value] = _step_results(grouped[value], labels)
+        done = reached[-1]
+        total_s = _seconds(wh, done.tk, done.t1)
         width = max(1, -(-int(window.total_seconds()) // bins))
         hist_expr = (
             done.select(b=(total_s // width).cast("int64"))

@@ -20,6 +20,7 @@ import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 
+from shopops.analytics.analyses._common import drop, materialize
 from shopops.analytics.engine import Warehouse
 from shopops.analytics.metrics.errors import (
     DimensionNotApplicable,
@@ -300,15 +301,22 @@ def _run_source(
                 out[key][name] = _py(row[column_of[name]])
 
     plain = [m for m in measures if m.agg is not None]
-    if plain:
-        query = s.group_by(keys).aggregate(**{m.name: m.agg(s) for m in plain})  # type: ignore[misc]
-        collect(run(query), [m.name for m in plain], {m.name: m.name for m in plain})
     shared: dict[Any, list[str]] = defaultdict(list)
     for m in measures:
         if m.custom is not None:
             shared[m.custom].append(m.name)
-    for custom, names in shared.items():
-        collect(run(custom(s, keys)), names, {n: n for n in names})
+    held: list[str] = []
+    try:
+        if len(shared) + bool(plain) > 1:
+            # Several queries read the scoped rows: compute them (scan, joins) once.
+            s = materialize(ctx.wh, s, held)
+        if plain:
+            query = s.group_by(keys).aggregate(**{m.name: m.agg(s) for m in plain})  # type: ignore[misc]
+            collect(run(query), [m.name for m in plain], {m.name: m.name for m in plain})
+        for custom, names in shared.items():
+            collect(run(custom(s, keys)), names, {n: n for n in names})
+    finally:
+        drop(ctx.wh, held)
     return out
 
 

@@ -189,7 +189,10 @@ def _events(ctx: Context, dims: Sequence[str], features: frozenset[str]) -> ir.T
         # A session's date is its first event's: the first session gives the first event's
         # day from a table a fraction of the size. Later partitions cannot hold a first visit.
         s = ctx.table("fact_sessions")
-        first = _first_dates(s.filter(s.date <= ctx.hi), "person_id", "date", "_first_event")
+        # Only the people seen in the periods: a semi-join, not a group-by over all history.
+        seen = t.select(_k=t.person_id).distinct()
+        hist = s.filter(s.date <= ctx.hi).semi_join(seen, s.person_id == seen._k)
+        first = _first_dates(hist, "person_id", "date", "_first_event")
         t = t.left_join(first, t.person_id == first._k__first_event).drop("_k__first_event")
     return t
 
@@ -217,7 +220,9 @@ def _orders_paid(acquisition: bool) -> Builder:
             if "channel" in dims or "order_channel" in features:
                 t = _with_order_channel(ctx, t)
         if "first_paid" in features:
+            seen = t.select(_k=t.customer_id).distinct()
             paid = o.filter((o.date <= ctx.hi) & o.paid_date.notnull())
+            paid = paid.semi_join(seen, paid.customer_id == seen._k)
             first = _first_dates(paid, "customer_id", "paid_date", "_first_paid")
             t = t.left_join(first, t.customer_id == first._k__first_paid).drop("_k__first_paid")
         return t

@@ -27,6 +27,7 @@ from shopops.inventory import service as inventory
 from shopops.members import service as members
 from shopops.orders import service as orders
 from shopops.sim import calendar, personas, traffic
+from shopops.sim import promotions as sim_promotions
 from shopops.sim.catalog import Shop
 from shopops.sim.lifecycle import Lifecycle, Outcome
 from shopops.sim.model import Incident, Scenario
@@ -71,6 +72,7 @@ class State:
     blocked: dict[int, dt.date] = field(default_factory=dict)  # SKU → stock-out incident end
     cpc_day: tuple[dt.date | None, dict[str, int]] = (None, {})
     done_until: dt.datetime | None = None
+    promos_made: set[str] = field(default_factory=set)  # dated promotions already created
     registered: int = 0
     orders: int = 0
     paid: int = 0
@@ -198,6 +200,8 @@ class DayRun:
             self.truth.cpc_fen[code], self.truth.spend_fen[code] = fen, fen * clicks
         day_end = min(self.until, _local(self.day, self.tz, 86400 - 0.001))
         with session_scope(self.engine) as session:
+            set_clock(session, max(self.since, _local(self.day, self.tz, 0)))
+            sim_promotions.open_day(session, self.day, self.tz, s.promos_made)
             self._incidents_start(session)
             for visit in visits:
                 self._drain(session, visit.checkout_at or visit.start)
@@ -271,11 +275,30 @@ class DayRun:
         if not lines or lines[0][0] != visit.basket[0][0]:
             self.truth.lost_to_stockout += 1  # the item they came for is sold out: they leave
             return
+        returning = visit.customer_id is not None
         try:
             with session.begin_nested():
                 customer_id = self._customer(session, visit)
-                order = orders.place_order(session, customer_id=customer_id, lines=lines)
         except ShopOpsError:
+            self.outcome.skipped += 1
+            return
+        codes, points = sim_promotions.offers(
+            session, self.rng, visit.persona, customer_id, returning
+        )
+        order = None
+        # With their coupon and points; if the store refuses those, without (as a shopper would).
+        for coupon_codes, use_points in ((codes, points), ([], 0)):
+            try:
+                with session.begin_nested():
+                    order = orders.place_order(
+                        session, customer_id=customer_id, lines=lines,
+                        coupon_codes=coupon_codes, points=use_points,
+                    )  # fmt: skip
+                break
+            except ShopOpsError as exc:
+                key = f"checkout:{exc.code}"
+                self.outcome.errors[key] = self.outcome.errors.get(key, 0) + 1
+        if order is None:
             self.outcome.skipped += 1
             return
         visit.customer_id = customer_id

@@ -26,6 +26,7 @@ from shopops.sim.catalog import build_catalog
 from shopops.sim.engine import DayRun, State, load_state, save_state
 from shopops.sim.lifecycle import Lifecycle
 from shopops.sim.model import SCENARIOS, SimulationConfig, SimulationResult, preset_incidents
+from shopops.sim.promotions import create_standing
 from shopops.sim.truth import DayTruth, Truth
 from shopops.tracking import service as tracking
 
@@ -63,6 +64,7 @@ def _new_state(engine: Engine, config: SimulationConfig, start: dt.date, tz: Zon
     with session_scope(engine) as session:
         set_clock(session, opened.astimezone(dt.UTC))
         shop = build_catalog(session, config.seed, rng, opened, config.visitors)
+        create_standing(session, opened)
     settings_rates = {"wechat_pay": 0.92, "alipay": 0.93, "unionpay": 0.88}
     gateway = SimulatedGateway(
         secret="shopops-sim", success_rate=settings_rates, rng=random.Random(f"pay-{config.seed}")

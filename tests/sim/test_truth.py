@@ -12,6 +12,7 @@ from shopops.analytics.engine import open_warehouse
 from shopops.analytics.metrics import evaluate
 from shopops.analytics.periods import parse_period
 from shopops.sim import Incident, SimulationConfig, build_sample_shop
+from shopops.sim.catalog import plan_range
 from tests.sim.conftest import settings_for
 
 END = dt.date(2026, 9, 12)  # a plain stretch of the calendar (no campaign)
@@ -102,6 +103,6 @@ def test_injected_stockout_is_visible(shop):
         filters={"role": ["hit"]},
     )["stockout_rate"].series  # fmt: skip
     by_day = {p["bucket"]: p["value"] for p in series}
-    hits = 12  # 4 hit products × 3 variants (catalog.HITS)
+    hits = sum(len(skus) for _c, _t, role, _tier, skus in plan_range(21) if role == "hit")
     assert by_day["2026-09-09"] >= 1 / hits and by_day["2026-09-10"] >= 1 / hits
     assert by_day["2026-09-08"] < by_day["2026-09-09"]

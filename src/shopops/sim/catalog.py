@@ -28,7 +28,7 @@ CATEGORY_PLANS: list[tuple[str, str, int, tuple[int, int], str, list[str], list[
         16,
         (9900, 34900),
         "colour",
-        ["白色", "黑色", "深空灰"],
+        ["白色", "黑色", "深空灰", "远峰蓝"],
         [
             "氮化镓快充 65W",
             "氮化镓三口 100W",
@@ -48,7 +48,7 @@ CATEGORY_PLANS: list[tuple[str, str, int, tuple[int, int], str, list[str], list[
         14,
         (2900, 12900),
         "length",
-        ["1m", "1.5m", "2m"],
+        ["0.5m", "1m", "1.5m", "2m"],
         [
             "编织快充线 USB-C",
             "240W 全功能线",
@@ -68,7 +68,7 @@ CATEGORY_PLANS: list[tuple[str, str, int, tuple[int, int], str, list[str], list[
         13,
         (12900, 39900),
         "colour",
-        ["白色", "黑色", "蓝色"],
+        ["白色", "黑色", "蓝色", "粉色"],
         [
             "超薄磁吸 10000mAh",
             "快充 20000mAh",
@@ -86,7 +86,7 @@ CATEGORY_PLANS: list[tuple[str, str, int, tuple[int, int], str, list[str], list[
         15,
         (19900, 69900),
         "colour",
-        ["黑色", "白色", "薄荷绿"],
+        ["黑色", "白色", "薄荷绿", "星光银"],
         [
             "主动降噪真无线 Pro",
             "半入耳蓝牙耳机",
@@ -106,7 +106,7 @@ CATEGORY_PLANS: list[tuple[str, str, int, tuple[int, int], str, list[str], list[
         10,
         (3900, 12900),
         "model",
-        ["iPhone 16", "iPhone 16 Pro", "Mate 70"],
+        ["iPhone 16", "iPhone 16 Pro", "Mate 70", "小米 15"],
         [
             "磁吸透明壳",
             "液态硅胶壳",
@@ -126,7 +126,7 @@ CATEGORY_PLANS: list[tuple[str, str, int, tuple[int, int], str, list[str], list[
         8,
         (2900, 8900),
         "model",
-        ["iPhone 16", "iPhone 16 Pro", "Mate 70"],
+        ["iPhone 16", "iPhone 16 Pro", "Mate 70", "小米 15"],
         ["高清钢化膜", "防窥钢化膜", "蓝光钢化膜", "磨砂电竞膜", "镜头膜", "全屏水凝膜"],
     ),
     (
@@ -135,7 +135,7 @@ CATEGORY_PLANS: list[tuple[str, str, int, tuple[int, int], str, list[str], list[
         9,
         (14900, 59900),
         "colour",
-        ["黑色", "白色", "灰粉"],
+        ["黑色", "白色", "灰粉", "奶茶色"],
         [
             "三模机械键盘",
             "静音无线鼠标",
@@ -153,7 +153,7 @@ CATEGORY_PLANS: list[tuple[str, str, int, tuple[int, int], str, list[str], list[
         9,
         (19900, 89900),
         "colour",
-        ["黑色", "银色", "粉色"],
+        ["黑色", "银色", "粉色", "墨绿"],
         ["智能手环 8", "运动手表 GT", "儿童电话手表", "智能戒指", "表带套装", "健康手表 Pro"],
     ),
     (
@@ -162,7 +162,7 @@ CATEGORY_PLANS: list[tuple[str, str, int, tuple[int, int], str, list[str], list[
         6,
         (6900, 69900),
         "capacity",
-        ["128GB", "256GB", "1TB"],
+        ["128GB", "256GB", "512GB", "1TB"],
         ["高速 U 盘", "移动固态硬盘", "TF 存储卡", "双接口 U 盘", "磁吸 SSD", "NAS 硬盘盒"],
     ),
 ]

@@ -58,6 +58,21 @@ def offset(a: dt.date, b: dt.date, grain: str) -> int:
     return (b.year - a.year) * 12 + (b.month - a.month)
 
 
+def _typed(df: pd.DataFrame, column: str) -> pd.DataFrame:
+    """Ids as int64 and the period column as datetime64 (the backend's date type varies)."""
+    out = df.copy()
+    out["customer_id"] = out["customer_id"].astype("int64")
+    out[column] = pd.to_datetime(out[column]).astype("datetime64[ns]")
+    return out
+
+
+def _offsets(cohort: pd.Series, p: pd.Series, grain: str) -> pd.Series:
+    """Whole periods from each cohort period start to each activity period start."""
+    if grain == "week":
+        return (p - cohort).dt.days // 7
+    return (p.dt.year - cohort.dt.year) * 12 + (p.dt.month - cohort.dt.month)
+
+
 @dataclass
 class CohortRow:
     cohort: dt.date
@@ -129,48 +144,40 @@ def retention(
     check_period(start, end)
     o = table(wh, "fact_orders")
     o = o.filter(o.paid_date.notnull(), o.customer_id.notnull(), o.paid_date <= end)
-    # Per customer and paid day (the backend does the heavy grouping; periods in Python).
-    days = execute_df(wh, o.group_by("customer_id", "paid_date").aggregate(orders=o.count()))
-    activity = pd.DataFrame(
-        {
-            "customer_id": days["customer_id"].astype("int64"),
-            "p": [period_start(to_date(d), grain) for d in days["paid_date"]],
-            "orders": days["orders"].astype("int64"),
-        }
-    )
-    activity = activity.groupby(["customer_id", "p"], as_index=False)["orders"].sum()
+    # The backend groups orders by customer and period (weeks start on Monday there too);
+    # what is left is vectorised pandas over customers × periods, no per-row Python.
+    unit = "W" if grain == "week" else "M"
+    by_period = o.group_by("customer_id", p=o.paid_date.truncate(unit)).aggregate(orders=o.count())
+    activity = _typed(execute_df(wh, by_period), "p")
     first_p, last_p = period_start(start, grain), period_start(end, grain)
     result = RetentionResult(grain=grain, cohort=cohort, mode=mode, start=start, end=end)
     if mode == "recurring":
         members = activity[["customer_id", "p"]].rename(columns={"p": "cohort"})
         members["orders_in_first"] = activity["orders"]
     elif cohort == "first_order":
-        first = activity.sort_values("p").groupby("customer_id", as_index=False).first()
+        first = activity.loc[activity.groupby("customer_id")["p"].idxmin()]
         members = first.rename(columns={"p": "cohort", "orders": "orders_in_first"})
     else:
         c = table(wh, "dim_customer")
-        reg = execute_df(
-            wh,
-            c.filter(c.registered_date.notnull(), c.registered_date <= end).select(
-                "customer_id", "registered_date"
-            ),
-        )
-        members = pd.DataFrame(
-            {
-                "customer_id": reg["customer_id"].astype("int64"),
-                "cohort": [period_start(to_date(d), grain) for d in reg["registered_date"]],
-            }
-        )
+        c = c.filter(c.registered_date.notnull(), c.registered_date <= end)
+        reg = c.select("customer_id", cohort=c.registered_date.truncate(unit))
+        members = _typed(execute_df(wh, reg), "cohort")
         members["orders_in_first"] = 0
-    members = members[(members["cohort"] >= first_p) & (members["cohort"] <= last_p)]
+    lo, hi = pd.Timestamp(first_p), pd.Timestamp(last_p)
+    members = members[(members["cohort"] >= lo) & (members["cohort"] <= hi)]
     if members.empty:
         return result
     joined = members.merge(activity, on="customer_id")
-    joined["k"] = [offset(c, p, grain) for c, p in zip(joined["cohort"], joined["p"], strict=True)]
+    joined["k"] = _offsets(joined["cohort"], joined["p"], grain)
     joined = joined[(joined["k"] >= 0) & (joined["k"] < periods)]
     counts = joined.groupby(["cohort", "k"])["customer_id"].nunique()
     sizes = members.groupby("cohort")["customer_id"].nunique()
     repeats = members[members["orders_in_first"] >= 2].groupby("cohort")["customer_id"].nunique()
+    counts.index = counts.index.set_levels(
+        [[to_date(v) for v in counts.index.levels[0]], counts.index.levels[1]]
+    )
+    sizes.index = [to_date(v) for v in sizes.index]
+    repeats.index = [to_date(v) for v in repeats.index]
     for cohort_start, size in sizes.sort_index().items():
         observable = offset(cohort_start, last_p, grain)
         retained: list[int | None] = [

@@ -31,7 +31,6 @@ from shopops.analytics.analyses._common import (
     execute_df,
     records,
     table,
-    to_date,
 )
 from shopops.analytics.engine import Warehouse
 
@@ -176,19 +175,14 @@ def rfm(wh: Warehouse, *, as_of: dt.date, start: dt.date | None = None) -> RfmRe
     df = execute_df(wh, window.order_by("customer_id"))
     lifetime = execute_df(wh, stats)
     customers = _score(df, as_of)
-    if len(customers):
-        lt = lifetime.set_index("customer_id")
-        customers["lifecycle"] = [
-            lifecycle_stage(
-                as_of=as_of,
-                first=to_date(lt.at[c, "first"]),
-                last=to_date(lt.at[c, "last"]),
-                previous=None if pd.isna(lt.at[c, "previous"]) else to_date(lt.at[c, "previous"]),
-            )
-            for c in customers["customer_id"]
-        ]
-    else:
-        customers["lifecycle"] = pd.Series(dtype=object)
+    lt = lifetime.set_index(lifetime["customer_id"].astype("int64"))
+    lt = lt.reindex(customers["customer_id"].to_numpy())
+    customers["lifecycle"] = lifecycle_stages(
+        as_of=as_of,
+        first=_days_before(as_of, lt["first"]),
+        last=_days_before(as_of, lt["last"]),
+        previous=_days_before(as_of, lt["previous"]),
+    )
     medians = {
         "recency_days": clean(df_median(customers, "recency_days")),
         "frequency": clean(df_median(customers, "frequency")),
@@ -207,10 +201,36 @@ def df_median(df: pd.DataFrame, column: str) -> float | None:
     return float(np.median(df[column])) if len(df) else None
 
 
+def _days_before(as_of: dt.date, dates: pd.Series) -> np.ndarray:
+    """Days from each date to `as_of` (float, NaN where there is no date)."""
+    values = pd.to_datetime(pd.Series(dates.to_numpy()), errors="coerce")
+    return (pd.Timestamp(as_of) - values).dt.days.to_numpy(dtype=float)
+
+
+def lifecycle_stages(
+    *, as_of: dt.date, first: np.ndarray, last: np.ndarray, previous: np.ndarray
+) -> np.ndarray:
+    """`lifecycle_stage` for arrays of days-before-`as_of` (`previous` NaN when none)."""
+    gap = previous - last  # days between the previous order and the last one
+    returning = ~np.isnan(previous) & (gap > ACTIVE_DAYS)
+    return np.select(
+        [
+            first <= NEW_DAYS,
+            (last <= ACTIVE_DAYS) & returning,
+            last <= ACTIVE_DAYS,
+            last <= DORMANT_DAYS,
+        ],
+        ["new", "returning", "active", "dormant"],
+        "lost",
+    ).astype(object)
+
+
+_SEGMENT_TABLE = [SEGMENTS[(bool(i & 4), bool(i & 2), bool(i & 1))] for i in range(8)]
+
+
 def _score(df: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
     out = pd.DataFrame({"customer_id": df["customer_id"].astype("int64")})
-    last = [to_date(v) for v in df["last_paid"]]
-    out["recency_days"] = np.array([(as_of - d).days for d in last], dtype=np.int64)
+    out["recency_days"] = _days_before(as_of, df["last_paid"]).astype(np.int64)
     out["frequency"] = df["frequency"].astype("int64").to_numpy()
     out["monetary"] = df["monetary"].fillna(0).astype("int64").to_numpy()
     recency = out["recency_days"].to_numpy()
@@ -219,9 +239,9 @@ def _score(df: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
     out["r_score"] = quintile_scores(-recency)
     out["f_score"] = quintile_scores(freq)
     out["m_score"] = quintile_scores(money)
-    out["rfm"] = [
-        f"{r}{f}{m}" for r, f, m in zip(out.r_score, out.f_score, out.m_score, strict=True)
-    ]
+    out["rfm"] = (
+        out.r_score.astype(str) + out.f_score.astype(str) + out.m_score.astype(str)
+    ).astype(object)
     if len(out):
         out["r_high"] = recency <= np.median(recency)
         out["f_high"] = freq >= np.median(freq)
@@ -229,12 +249,14 @@ def _score(df: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
     else:
         for c in ("r_high", "f_high", "m_high"):
             out[c] = pd.Series(dtype=bool)
-    names = [
-        segment_of(r, f, m) for r, f, m in zip(out.r_high, out.f_high, out.m_high, strict=True)
-    ]
-    out["segment"] = [n[0] for n in names]
-    out["segment_zh"] = [n[1] for n in names]
-    out["segment_en"] = [n[2] for n in names]
+    code = (
+        out.r_high.to_numpy(dtype=np.int64) * 4
+        + out.f_high.to_numpy(dtype=np.int64) * 2
+        + out.m_high.to_numpy(dtype=np.int64)
+    )
+    for i, column in enumerate(("segment", "segment_zh", "segment_en")):
+        names = np.array([s[i] for s in _SEGMENT_TABLE], dtype=object)
+        out[column] = names[code] if len(out) else pd.Series(dtype=object)
     return out
 
 
@@ -242,26 +264,17 @@ def _acca(wh: Warehouse, as_of: dt.date, lifetime: pd.DataFrame) -> pd.DataFrame
     c = table(wh, "dim_customer")
     reg = c.filter(c.registered_date.isnull() | (c.registered_date <= as_of))
     registered = execute_df(wh, reg.select("customer_id", "referred_by"))
-    ids = set(registered["customer_id"].dropna().astype("int64")) | set(
-        lifetime["customer_id"].astype("int64")
+    ids = np.union1d(
+        registered["customer_id"].dropna().astype("int64").to_numpy(),
+        lifetime["customer_id"].astype("int64").to_numpy(),
     )
-    referrers = set(registered["referred_by"].dropna().astype("int64"))
-    orders = dict(
-        zip(
-            lifetime["customer_id"].astype("int64"), lifetime["orders"].astype("int64"), strict=True
-        )
+    referrers = registered["referred_by"].dropna().astype("int64").to_numpy()
+    orders = pd.Series(
+        lifetime["orders"].astype("int64").to_numpy(),
+        index=lifetime["customer_id"].astype("int64").to_numpy(),
     )
-    rows = []
-    for cid in sorted(ids):
-        n = orders.get(cid, 0)
-        stage = (
-            "refer"
-            if cid in referrers
-            else "retain"
-            if n >= 2
-            else "activate"
-            if n == 1
-            else "acquire"
-        )
-        rows.append((cid, stage, n))
-    return pd.DataFrame(rows, columns=["customer_id", "acca", "paid_orders"])
+    n = orders.reindex(ids).fillna(0).astype("int64").to_numpy()
+    stage = np.select(
+        [np.isin(ids, referrers), n >= 2, n == 1], ["refer", "retain", "activate"], "acquire"
+    ).astype(object)
+    return pd.DataFrame({"customer_id": ids, "acca": stage, "paid_orders": n})

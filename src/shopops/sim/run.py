@@ -23,7 +23,7 @@ from shopops.db import make_engine, session_scope, set_clock
 from shopops.payments.gateway import SimulatedGateway
 from shopops.sim import traffic
 from shopops.sim.catalog import build_catalog
-from shopops.sim.engine import DayRun, State, load_state, save_state
+from shopops.sim.engine import RAMP_FLOOR, DayRun, State, load_state, save_state
 from shopops.sim.lifecycle import Lifecycle
 from shopops.sim.model import SCENARIOS, SimulationConfig, SimulationResult, preset_incidents
 from shopops.sim.promotions import create_standing
@@ -63,7 +63,9 @@ def _new_state(engine: Engine, config: SimulationConfig, start: dt.date, tz: Zon
     opened = dt.datetime.combine(start, dt.time(0), tz) - dt.timedelta(days=1)
     with session_scope(engine) as session:
         set_clock(session, opened.astimezone(dt.UTC))
-        shop = build_catalog(session, config.seed, rng, opened, config.visitors)
+        # A growing shop opens with stock for its first weeks' traffic, not its target's.
+        opening = config.visitors * (RAMP_FLOOR if SCENARIOS[config.scenario].ramp else 1.0)
+        shop = build_catalog(session, config.seed, rng, opened, max(1, round(opening)))
         create_standing(session, opened)
     settings_rates = {"wechat_pay": 0.92, "alipay": 0.93, "unionpay": 0.88}
     gateway = SimulatedGateway(

@@ -295,6 +295,11 @@ from shopops.sim.cli import register as register_sim_commands  # noqa: E402
 
 register_sim_commands(app)
 
+# Operations' commands (`alerts`, `notify`) live with them (ops/cli.py).
+from shopops.ops.cli import register as register_ops_commands  # noqa: E402
+
+register_ops_commands(app)
+
 
 def main() -> None:
     app()

@@ -85,6 +85,12 @@ def _keep_demo_alive(session: Session, settings: Settings) -> int:
     return simulate(settings, SimulationConfig(days=MAX_DAYS)).days
 
 
+def _evaluate_alerts(session: Session, settings: Settings) -> int:
+    from shopops.ops.jobs import evaluate_yesterday
+
+    return evaluate_yesterday(session, settings)
+
+
 HOUR = 3600
 DEFAULT_JOBS = (
     Job("expire_unpaid_orders", 30, _expire_unpaid),
@@ -96,6 +102,7 @@ DEFAULT_JOBS = (
     Job("evaluate_tiers", 24 * HOUR, _evaluate_tiers),
     Job("load_warehouse", 300, _load_warehouse),
     Job("simulate_demo_shop", 600, _keep_demo_alive),
+    Job("evaluate_alerts", HOUR, _evaluate_alerts),
 )
 
 

@@ -11,6 +11,8 @@ from shopops.events import OutboxEvent
 from shopops.fulfillment import models as fulfillment
 from shopops.inventory import models as inventory
 from shopops.members import models as members
+from shopops.ops.alerts import models as ops_alerts
+from shopops.ops.notify import models as ops_notify
 from shopops.orders import models as orders
 from shopops.payments import models as payments
 from shopops.pricing import models as pricing
@@ -24,6 +26,8 @@ __all__ = [
     "fulfillment",
     "inventory",
     "members",
+    "ops_alerts",
+    "ops_notify",
     "orders",
     "payments",
     "pricing",

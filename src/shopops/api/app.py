@@ -32,6 +32,7 @@ DOMAIN_ROUTERS = (
     "tracking",
     "analytics",
     "analytics.analyses",
+    "ops.alerts",
 )
 
 

@@ -1,0 +1,1 @@
+"""The seasonal (weekday-aware) anomaly detector and the attribution of a change."""

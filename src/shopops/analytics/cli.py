@@ -160,9 +160,13 @@ def metrics(
 
 
 def report(
+    kind: Annotated[str, typer.Argument(help="daily | weekly | monthly")] = "daily",
     date: Annotated[
         str | None, typer.Option(help="The day (YYYY-MM-DD; default: yesterday)")
     ] = None,
+    html: Annotated[Path | None, typer.Option(help="Write the review as HTML")] = None,
+    pdf: Annotated[Path | None, typer.Option(help="Write the review as PDF")] = None,
+    send: Annotated[bool, typer.Option(help="Send it through the channels")] = False,
     xlsx: Annotated[Path | None, typer.Option(help="Also write an Excel workbook")] = None,
     csv: Annotated[
         Path | None, typer.Option("--csv", help="Also write CSV files into this directory")
@@ -171,7 +175,14 @@ def report(
         str | None, typer.Option(help="Analytics backend: duckdb (default) or pyspark")
     ] = None,
 ) -> None:
-    """The daily report: every metric for one day, its comparisons and the GMV decomposition."""
+    """The daily report: every metric for one day, its comparisons and the GMV decomposition;
+    weekly/monthly reviews, HTML/PDF and sending live in shopops.ops.reviews."""
+    if kind != "daily" or html or pdf or send:
+        from shopops.ops.reviews.cli import run_review
+
+        run_review(kind, date, html, pdf, send)
+        if kind != "daily":
+            return
     from shopops.analytics.engine import open_warehouse
     from shopops.analytics.metrics.registry import GROUP_EN
     from shopops.analytics.periods import InvalidPeriod, parse_period

@@ -63,7 +63,7 @@ DETECTOR_METRICS: tuple[tuple[str, Filters], ...] = tuple(
         [(w.metric, w.filters) for w in DETECTOR] + [(w.units, ()) for w in DETECTOR if w.units]
     )
 )  # type: ignore[misc]
-DETECTOR_HISTORY_DAYS = 56
+DETECTOR_HISTORY_DAYS = 42
 # A single-measure, formula-free metric per measure: how ratio members are read.
 _MEASURE_METRIC = {
     m.measures[0]: m.code

@@ -89,6 +89,8 @@ class Warehouse:
             self.con = ibis.duckdb.connect()
             # Report days are shop days: DuckDB's timestamptz arithmetic uses this zone.
             self.con.raw_sql("SET TimeZone = 'UTC'")
+            # Reports query the same few hundred partition files many times: keep their footers.
+            self.con.raw_sql("SET parquet_metadata_cache = true")
         else:
             self.con = ibis.pyspark.connect(spark_session())
 

@@ -32,7 +32,7 @@ import pandas as pd
 from shopops.analytics.analyses._common import (
     BadParameter,
     check_period,
-    execute_df,
+    frame,
     table,
     to_date,
 )
@@ -148,7 +148,7 @@ def retention(
     # what is left is vectorised pandas over customers × periods, no per-row Python.
     unit = "W" if grain == "week" else "M"
     by_period = o.group_by("customer_id", p=o.paid_date.truncate(unit)).aggregate(orders=o.count())
-    activity = _typed(execute_df(wh, by_period), "p")
+    activity = _typed(frame(wh, by_period), "p")
     first_p, last_p = period_start(start, grain), period_start(end, grain)
     result = RetentionResult(grain=grain, cohort=cohort, mode=mode, start=start, end=end)
     if mode == "recurring":
@@ -161,7 +161,7 @@ def retention(
         c = table(wh, "dim_customer")
         c = c.filter(c.registered_date.notnull(), c.registered_date <= end)
         reg = c.select("customer_id", cohort=c.registered_date.truncate(unit))
-        members = _typed(execute_df(wh, reg), "cohort")
+        members = _typed(frame(wh, reg), "cohort")
         members["orders_in_first"] = 0
     lo, hi = pd.Timestamp(first_p), pd.Timestamp(last_p)
     members = members[(members["cohort"] >= lo) & (members["cohort"] <= hi)]

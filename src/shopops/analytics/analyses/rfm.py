@@ -28,7 +28,7 @@ import pandas as pd
 from shopops.analytics.analyses._common import (
     check_period,
     clean,
-    execute_df,
+    frame,
     records,
     table,
 )
@@ -164,16 +164,20 @@ def rfm(wh: Warehouse, *, as_of: dt.date, start: dt.date | None = None) -> RfmRe
         last_paid=o.paid_date.max(), frequency=o.count(), monetary=o.paid_amount.sum()
     )
     life = _paid_orders(wh, as_of, None)
-    firsts = life.group_by("customer_id").aggregate(
-        first=life.paid_date.min(), last=life.paid_date.max(), orders=life.count()
+    # Per customer and paid day, then the day before each one (a window, not a self-join):
+    # the previous buying day is the one before the last.
+    days = life.group_by("customer_id", "paid_date").aggregate(n=life.count())
+    days = days.mutate(
+        previous=days.paid_date.lag().over(group_by="customer_id", order_by="paid_date")
     )
-    lasts = firsts.select(cid="customer_id", last_day="last")
-    j = life.join(lasts, life.customer_id == lasts.cid)
-    j = j.filter(j.paid_date < j.last_day)
-    prev = j.group_by("cid").aggregate(previous=j.paid_date.max())
-    stats = firsts.left_join(prev, firsts.customer_id == prev.cid).drop("cid")
-    df = execute_df(wh, window.order_by("customer_id"))
-    lifetime = execute_df(wh, stats)
+    stats = days.group_by("customer_id").aggregate(
+        first=days.paid_date.min(),
+        last=days.paid_date.max(),
+        orders=days.n.sum(),
+        previous=days.previous.argmax(days.paid_date),
+    )
+    df = frame(wh, window.order_by("customer_id"))
+    lifetime = frame(wh, stats)
     customers = _score(df, as_of)
     lt = lifetime.set_index(lifetime["customer_id"].astype("int64"))
     lt = lt.reindex(customers["customer_id"].to_numpy())
@@ -263,10 +267,14 @@ def _score(df: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
 def _acca(wh: Warehouse, as_of: dt.date, lifetime: pd.DataFrame) -> pd.DataFrame:
     c = table(wh, "dim_customer")
     reg = c.filter(c.registered_date.isnull() | (c.registered_date <= as_of))
-    registered = execute_df(wh, reg.select("customer_id", "referred_by"))
-    ids = np.union1d(
-        registered["customer_id"].dropna().astype("int64").to_numpy(),
-        lifetime["customer_id"].astype("int64").to_numpy(),
+    registered = frame(wh, reg.select("customer_id", "referred_by"))
+    ids = np.unique(
+        np.concatenate(
+            [
+                registered["customer_id"].dropna().to_numpy(dtype=np.int64),
+                lifetime["customer_id"].to_numpy(dtype=np.int64),
+            ]
+        )
     )
     referrers = registered["referred_by"].dropna().astype("int64").to_numpy()
     orders = pd.Series(

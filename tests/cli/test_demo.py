@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from shopops.api.app import create_app
 from shopops.cli import app
 from shopops.config import get_settings
-from shopops.db import make_engine
+from shopops.db import make_engine, session_scope
 from shopops.verify import run_checks
 
 runner = CliRunner()
@@ -30,6 +30,7 @@ def test_demo_builds_once_with_a_working_operator_key(data_dir):
     placed = sum(sum(d["orders"].values()) for d in truth["days"])
     assert ops.status_code == 200 and ops.json()["total"] == placed > 0
     assert (data_dir / "warehouse").is_dir()
+    _console_sign_in_works(result.output)
 
     again = runner.invoke(app, ["demo", "--no-serve"])
     assert again.exit_code == 0 and "already exists" in again.output
@@ -39,6 +40,24 @@ def test_demo_builds_once_with_a_working_operator_key(data_dir):
     assert fresh.exit_code == 0 and "sk_" in fresh.output
     truth = json.loads((data_dir / "ground_truth.json").read_text())
     assert len(truth["days"]) == 1
+
+
+def _console_sign_in_works(output: str) -> None:
+    """Once the console's accounts exist (issue 6), the demo prints a sign-in that works."""
+    from shopops.accounts import service as accounts
+
+    if not hasattr(accounts, "authenticate_console_user"):
+        assert "console sign-in" not in output
+        return
+    line = next(x for x in output.splitlines() if "console sign-in" in x)
+    username, password = line.split("sign-in:")[1].split(" / ")
+    engine = make_engine(get_settings().resolved_database_url)
+    with session_scope(engine, readonly=True) as session:
+        user = accounts.authenticate_console_user(
+            session, username=username.strip(), password=password.strip()
+        )
+        assert user.role == "operator"
+    engine.dispose()
 
 
 @pytest.mark.usefixtures("data_dir")

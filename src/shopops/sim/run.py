@@ -8,18 +8,23 @@ import datetime as dt
 import io
 import os
 import random
+import secrets
 import time
 from collections.abc import Callable
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, func, select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
 import shopops.models  # noqa: F401 - every domain's handlers, as the app and CLI run them
+from shopops.accounts import service as accounts
 from shopops.accounts.service import create_api_key
 from shopops.catalog.models import Product
 from shopops.config import Settings
 from shopops.db import make_engine, session_scope, set_clock
+from shopops.errors import ShopOpsError
 from shopops.payments.gateway import SimulatedGateway
 from shopops.sim import traffic
 from shopops.sim.catalog import build_catalog
@@ -199,9 +204,34 @@ def simulate(
                 _, result.operator_key = create_api_key(
                     session, role="operator", name="simulator operator"
                 )
+                _console_account(session, result)
         return result
     finally:
         engine.dispose()
+
+
+DEMO_USERNAME = "demo_operator"
+
+
+def _console_account(session: Session, result: SimulationResult) -> None:
+    """A demo operator console account, once the console's accounts exist (issue 6): the
+    password is random and shown once by `shopops demo`."""
+    create = getattr(accounts, "create_console_user", None)
+    if create is None:
+        return
+    password = secrets.token_urlsafe(12)
+    try:
+        with session.begin_nested():
+            create(
+                session,
+                username=DEMO_USERNAME,
+                role="operator",
+                password=password,
+                display_name="演示运营 demo operator",
+            )
+    except (ShopOpsError, SQLAlchemyError):
+        return  # an older schema without console accounts: the API key is enough
+    result.console_username, result.console_password = DEMO_USERNAME, password
 
 
 def _add(a: dict[str, int], b: dict[str, int]) -> dict[str, int]:

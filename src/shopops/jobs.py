@@ -91,6 +91,12 @@ def _evaluate_alerts(session: Session, settings: Settings) -> int:
     return evaluate_yesterday(session, settings)
 
 
+def _write_reviews(session: Session, settings: Settings) -> int:
+    from shopops.ops.jobs import write_reviews
+
+    return write_reviews(session, settings)
+
+
 HOUR = 3600
 DEFAULT_JOBS = (
     Job("expire_unpaid_orders", 30, _expire_unpaid),
@@ -103,6 +109,7 @@ DEFAULT_JOBS = (
     Job("load_warehouse", 300, _load_warehouse),
     Job("simulate_demo_shop", 600, _keep_demo_alive),
     Job("evaluate_alerts", HOUR, _evaluate_alerts),
+    Job("write_reviews", HOUR, _write_reviews),
 )
 
 

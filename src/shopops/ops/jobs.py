@@ -51,3 +51,42 @@ def evaluate_yesterday(session: Session, settings: Settings) -> int:
     report = evaluate_alerts(settings, engine, today - dt.timedelta(days=1))
     redeliver(session, load_channels(settings.data_dir), timezone=settings.timezone)
     return len(report["opened"])
+
+
+def write_reviews(session: Session, settings: Settings) -> int:
+    """The scheduled reviews: yesterday's daily review, last week's on Mondays, last month's
+    on the 1st, as HTML and PDF under <data_dir>/reports/. A review already written is left
+    alone (rerunning is free); a new one is announced on the channels that take level 1."""
+    from zoneinfo import ZoneInfo
+
+    from shopops.analytics.engine import open_warehouse
+    from shopops.ops.notify.rules import Message
+    from shopops.ops.notify.service import deliver, load_channels
+    from shopops.ops.reviews.render import render_html, render_pdf
+    from shopops.ops.reviews.service import build_review
+
+    today = now(session).astimezone(ZoneInfo(settings.timezone)).date()
+    yesterday = today - dt.timedelta(days=1)
+    due = [("daily", yesterday)]
+    if today.weekday() == 0:
+        due.append(("weekly", yesterday))
+    if today.day == 1:
+        due.append(("monthly", yesterday))
+    folder = settings.data_dir / "reports"
+    folder.mkdir(parents=True, exist_ok=True)
+    wh = open_warehouse(settings.data_dir)
+    written = 0
+    for kind, day in due:
+        review = build_review(session, wh, kind, day, timezone=settings.timezone)
+        stem = f"{kind}-{review.period.label}"
+        if (folder / f"{stem}.pdf").exists():
+            continue
+        (folder / f"{stem}.html").write_text(render_html(review), encoding="utf-8")
+        render_pdf(review, folder / f"{stem}.pdf")
+        written += 1
+        lines = tuple(f"{k['name_zh']} {k['value']} ({k['change']})" for k in review.kpis[:6])
+        for ch in load_channels(settings.data_dir):
+            if 1 in ch.levels:
+                link = ch.console_url.replace("/alerts", "/reports")
+                deliver(ch, Message(1, review.title, lines, link), now(session))
+    return written

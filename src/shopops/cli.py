@@ -300,6 +300,11 @@ from shopops.ops.cli import register as register_ops_commands  # noqa: E402
 
 register_ops_commands(app)
 
+# Console accounts (`users`) live with the console (web/cli.py).
+from shopops.web.cli import register as register_web_commands  # noqa: E402
+
+register_web_commands(app)
+
 
 def main() -> None:
     app()

@@ -17,3 +17,15 @@ class WrongRole(Forbidden):
 
 class UnknownRole(InvalidInput):
     code = "unknown_role"
+
+
+class InvalidCredentials(Unauthenticated):
+    code = "invalid_credentials"
+
+
+class UsernameTaken(InvalidInput):
+    code = "username_taken"
+
+
+class WeakPassword(InvalidInput):
+    code = "weak_password"

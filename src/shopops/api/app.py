@@ -60,4 +60,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     for name in DOMAIN_ROUTERS:
         module = importlib.import_module(f"shopops.{name}.api")
         app.include_router(module.router)
+    # The web console (server-rendered pages at /console, shopops.web).
+    from shopops.web.app import install_console
+
+    install_console(app)
     return app

@@ -1,0 +1,1 @@
+"""The operations console: server-rendered pages mounted at /console (see docs/console.md)."""

@@ -1,0 +1,114 @@
+"""Console routes through the TestClient: sign-in, roles, CSRF, the overview's numbers
+against the analytics layer, date range, drill-down filter, CSV export, language."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from fastapi.testclient import TestClient
+
+from shopops.analytics.engine import open_warehouse
+from shopops.analytics.metrics import evaluate
+from shopops.analytics.periods import Period
+from shopops.web.i18n import Formatter
+from tests.web.conftest import END, PASSWORD, csrf_of, sign_in
+
+RANGE = {"start": "2026-11-24", "end": END.isoformat()}
+
+
+def test_unsigned_is_redirected_to_sign_in(app) -> None:  # type: ignore[no-untyped-def]
+    resp = TestClient(app, follow_redirects=False).get("/console/")
+    assert resp.status_code == 303
+    assert resp.headers["location"].startswith("/console/login")
+
+
+def test_wrong_password_says_so_next_to_the_form(app) -> None:  # type: ignore[no-untyped-def]
+    client = TestClient(app, follow_redirects=False)
+    token = csrf_of(client.get("/console/login").text)
+    resp = client.post(
+        "/console/login", data={"username": "u_operator", "password": "nope", "csrf": token}
+    )
+    assert resp.status_code == 401
+    assert "field-error" in resp.text and "Traceback" not in resp.text
+
+
+def test_login_without_csrf_is_refused(app) -> None:  # type: ignore[no-untyped-def]
+    client = TestClient(app, follow_redirects=False)
+    client.get("/console/login")
+    resp = client.post("/console/login", data={"username": "u_operator", "password": PASSWORD})
+    assert resp.status_code == 403
+    assert client.get("/console/").status_code == 303
+
+
+def test_agent_may_not_open_the_overview(app) -> None:  # type: ignore[no-untyped-def]
+    assert sign_in(app, "agent").get("/console/").status_code == 403
+
+
+def test_overview_shows_the_analytics_numbers(app, shop) -> None:  # type: ignore[no-untyped-def]
+    settings, _ = shop
+    client = sign_in(app, "operator")
+    resp = client.get("/console/", params=RANGE)
+    assert resp.status_code == 200
+    wh = open_warehouse(settings.data_dir)
+    ev = evaluate(wh, ["gmv", "uv"], _period(), compare=None)
+    fmt = Formatter("zh_CN")
+    assert ev["gmv"].value and ev["gmv"].value > 0
+    assert fmt.money(ev["gmv"].value) in resp.text
+    assert fmt.number(ev["uv"].value) in resp.text
+    assert "/console/static/plotly.min.js" in resp.text
+
+
+def _period() -> Period:
+    import datetime as dt
+
+    return Period(dt.date.fromisoformat(RANGE["start"]), END)
+
+
+def test_date_range_and_channel_drill_down_change_the_numbers(app) -> None:  # type: ignore[no-untyped-def]
+    client = sign_in(app, "analyst")
+    whole = _csv(client.get("/console/", params={**RANGE, "export": "csv"}).text)
+    short = _csv(
+        client.get(
+            "/console/", params={"start": "2026-11-30", "end": "2026-11-30", "export": "csv"}
+        ).text
+    )
+    paid = _csv(
+        client.get("/console/", params={**RANGE, "channel": "paid_search", "export": "csv"}).text
+    )
+    assert 0 < float(short["gmv"]) < float(whole["gmv"])
+    assert 0 < float(paid["uv"]) < float(whole["uv"])
+
+
+def _csv(text: str) -> dict[str, str]:
+    rows = list(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))))
+    return {r["code"]: r["value"] for r in rows}
+
+
+def test_bad_dates_are_explained(app) -> None:  # type: ignore[no-untyped-def]
+    resp = sign_in(app, "operator").get(
+        "/console/", params={"start": "2026-12-01", "end": "2026-11-01"}
+    )
+    assert resp.status_code == 200
+    assert "开始日期晚于结束日期" in resp.text
+
+
+def test_excel_export(app) -> None:  # type: ignore[no-untyped-def]
+    resp = sign_in(app, "operator").get("/console/", params={**RANGE, "export": "xlsx"})
+    assert resp.content[:2] == b"PK"
+
+
+def test_switch_language(app) -> None:  # type: ignore[no-untyped-def]
+    client = sign_in(app, "admin")
+    page = client.get("/console/", params=RANGE)
+    assert "概览" in page.text
+    resp = client.post("/console/locale", data={"locale": "en", "csrf": csrf_of(page.text)})
+    assert resp.status_code == 303
+    english = client.get("/console/", params=RANGE).text
+    assert "Overview" in english and "概览" not in english
+    client.post("/console/locale", data={"locale": "zh_CN", "csrf": csrf_of(english)})
+
+
+def test_plotly_js_is_served_locally(app) -> None:  # type: ignore[no-untyped-def]
+    resp = TestClient(app).get("/console/static/plotly.min.js")
+    assert resp.status_code == 200 and len(resp.content) > 1_000_000

@@ -51,4 +51,7 @@ def test_the_scheduled_alert_job_runs_through_the_scheduler_entry(tmp_path, engi
     settings = Settings(data_dir=tmp_path, database_url=None)
     write_warehouse(tmp_path / "warehouse")
     job = next(j for j in DEFAULT_JOBS if j.name == "evaluate_alerts")
-    assert run_job_once(engine, settings, job) == run_job_once(engine, settings, job) == 0
+    first = run_job_once(engine, settings, job)
+    with session_scope(engine, readonly=True) as s:
+        assert s.query(Alert).count() == first
+    assert run_job_once(engine, settings, job) == 0  # the same yesterday: nothing new

@@ -14,6 +14,7 @@ from shopops.config import Settings
 from shopops.db import make_engine, session_scope
 from shopops.migrate import upgrade
 from shopops.sim import SimulationConfig, build_sample_shop
+from tests import factories
 
 END = dt.date(2026, 11, 30)
 PASSWORD = "console-pass-1"
@@ -29,6 +30,8 @@ def shop(tmp_path_factory):  # type: ignore[no-untyped-def]
     with session_scope(engine) as s:
         for role in ROLES:
             create_console_user(s, username=f"u_{role}", role=role, password=PASSWORD)
+        # One order left unpaid, for the cancel action (the simulator's unpaid ones expire).
+        factories.placed_order(s, price=12_300)
     return settings, engine
 
 

@@ -112,3 +112,84 @@ def test_switch_language(app) -> None:  # type: ignore[no-untyped-def]
 def test_plotly_js_is_served_locally(app) -> None:  # type: ignore[no-untyped-def]
     resp = TestClient(app).get("/console/static/plotly.min.js")
     assert resp.status_code == 200 and len(resp.content) > 1_000_000
+
+
+def _orders_by_status(engine) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    from sqlalchemy import text
+
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT status, count(*) FROM sales_order GROUP BY status"))
+        return {status: n for status, n in rows}
+
+
+def test_orders_list_counts_and_export(app, shop) -> None:  # type: ignore[no-untyped-def]
+    _, engine = shop
+    counts = _orders_by_status(engine)
+    client = sign_in(app, "operator")
+    for status, n in counts.items():
+        resp = client.get("/console/orders", params={"status": status, "export": "csv"})
+        rows = list(csv.reader(io.StringIO(resp.text.lstrip("\ufeff"))))
+        assert len(rows) - 1 == n
+        assert {r[2] for r in rows[1:]} == {status}
+    page = client.get("/console/orders")
+    assert page.status_code == 200 and "/console/orders/" in page.text
+
+
+def test_unknown_status_is_explained(app) -> None:  # type: ignore[no-untyped-def]
+    resp = sign_in(app, "operator").get("/console/orders", params={"status": "lost"})
+    assert resp.status_code == 200 and "未知状态" in resp.text
+
+
+def _one_order(engine, status: str | None = None) -> str:  # type: ignore[no-untyped-def]
+    from sqlalchemy import text
+
+    where = "WHERE status = :s" if status else ""
+    with engine.connect() as conn:
+        return conn.execute(
+            text(f"SELECT number FROM sales_order {where} ORDER BY id LIMIT 1"), {"s": status}
+        ).scalar_one()
+
+
+def test_pii_is_masked_for_operators_not_agents(app, shop) -> None:  # type: ignore[no-untyped-def]
+    _, engine = shop
+    number = _one_order(engine)
+    from sqlalchemy import text
+
+    with engine.connect() as conn:
+        addr = conn.execute(
+            text("SELECT shipping_address FROM sales_order WHERE number = :n"), {"n": number}
+        ).scalar_one()
+    import json
+
+    phone = next(v for k, v in json.loads(addr).items() if "phone" in k)
+    assert phone in sign_in(app, "agent").get(f"/console/orders/{number}").text
+    operator_view = sign_in(app, "operator").get(f"/console/orders/{number}").text
+    assert phone not in operator_view and "****" in operator_view
+
+
+def test_cancel_needs_a_reason_and_the_right_role(app, shop) -> None:  # type: ignore[no-untyped-def]
+    _, engine = shop
+    number = _one_order(engine, "pending_payment")
+    before = _orders_by_status(engine)
+    analyst = sign_in(app, "analyst")
+    token = csrf_of(analyst.get("/console/").text)
+    refused = analyst.post(f"/console/orders/{number}/cancel", data={"reason": "x", "csrf": token})
+    assert refused.status_code == 403
+    agent = sign_in(app, "agent")
+    token = csrf_of(agent.get(f"/console/orders/{number}").text)
+    empty = agent.post(f"/console/orders/{number}/cancel", data={"reason": " ", "csrf": token})
+    assert "reason-error" in empty.text
+    no_csrf = agent.post(f"/console/orders/{number}/cancel", data={"reason": "customer asked"})
+    assert no_csrf.status_code == 403
+    assert _orders_by_status(engine) == before
+    done = agent.post(
+        f"/console/orders/{number}/cancel", data={"reason": "customer asked", "csrf": token}
+    )
+    assert done.status_code == 303
+    after = _orders_by_status(engine)
+    assert after["cancelled"] == before.get("cancelled", 0) + 1
+    assert after.get("pending_payment", 0) == before["pending_payment"] - 1
+    again = agent.post(
+        f"/console/orders/{number}/cancel", data={"reason": "customer asked", "csrf": token}
+    )
+    assert again.status_code == 200

@@ -94,20 +94,17 @@ class Warehouse:
         else:
             self.con = ibis.pyspark.connect(spark_session())
 
-    def _files(self, name: str) -> list[Path]:
-        folder = self.root / name
-        return sorted(folder.rglob("*.parquet")) if folder.is_dir() else []
-
     def has(self, name: str) -> bool:
-        return bool(self._files(name))
+        # Any one file will do: listing hundreds of partition folders is not free.
+        folder = self.root / name
+        return folder.is_dir() and next(folder.rglob("*.parquet"), None) is not None
 
     def table(self, name: str) -> ir.Table:
         """The table `name` (e.g. `fact_orders`), Hive partitions as columns."""
         with self._lock:
             if name in self._tables:
                 return self._tables[name]
-            files = self._files(name)
-            if files:
+            if self.has(name):
                 folder = self.root / name
                 if self.backend_name == "duckdb":
                     table = self.con.read_parquet(

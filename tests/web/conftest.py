@@ -30,7 +30,7 @@ def shop(tmp_path_factory):  # type: ignore[no-untyped-def]
     with session_scope(engine) as s:
         for role in ROLES:
             create_console_user(s, username=f"u_{role}", role=role, password=PASSWORD)
-        # Two orders left unpaid, for the cancel actions (route and browser test) (the simulator's unpaid ones expire).
+        # Two unpaid orders for the cancel tests (the simulator's unpaid ones expire).
         for price in (12_300, 45_600):
             factories.placed_order(s, price=price)
     return settings, engine

@@ -110,7 +110,7 @@ def test_console_in_a_browser(chromium, base_url) -> None:  # type: ignore[no-un
 
 
 def test_forbidden_role_sees_403(chromium, base_url) -> None:  # type: ignore[no-untyped-def]
-    page, errors = _page(chromium, base_url, "agent")
+    page, _ = _page(chromium, base_url, "agent")
     response = page.goto("/console/")
     assert response is not None and response.status == 403
     page.screenshot(path=ARTIFACTS / "forbidden.png")

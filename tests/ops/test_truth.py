@@ -50,7 +50,11 @@ def test_traffic_drop_fires_on_its_day_attributed_to_the_channel(evaluated):
     # The attributed share, recomputed from the ground truth's visitors per channel.
     days = {d["date"]: d for d in truth["days"]}
     day = dt.date.fromisoformat(inc["day"])
+    # The base: the same weekday of the last four weeks, campaign and member days left out
+    # (the ground truth records them).
     base = [days[(day - dt.timedelta(days=7 * k)).isoformat()] for k in range(1, 5)]
+    base = [b for b in base if not b["campaign"] and not b["member_day"]]
+    assert base
     drop = {
         ch: days[inc["day"]]["visitors"].get(ch, 0)
         - sum(b["visitors"].get(ch, 0) for b in base) / len(base)

@@ -46,38 +46,56 @@ def lookback_days(c: Condition) -> int:
     return base[c.compare] + c.consecutive - 1
 
 
-def base_value(c: Condition, series: Mapping[dt.date, float | None], day: dt.date) -> float | None:
+def base_value(
+    c: Condition,
+    series: Mapping[dt.date, float | None],
+    day: dt.date,
+    skip: frozenset[dt.date] = frozenset(),
+) -> float | None:
     """What `day` is compared with: the day before, the same weekday a week before, or the
-    mean of the same weekday over the last `baseline_weeks` weeks (missing days skipped)."""
+    mean of the same weekday over the last `baseline_weeks` weeks (missing days skipped).
+    Days in `skip` (campaigns) are no base: a promotion's lift is not the norm."""
+
+    def get(d: dt.date) -> float | None:
+        return None if d in skip else series.get(d)
+
     if c.compare == "previous":
-        return series.get(day - dt.timedelta(days=1))
+        return get(day - dt.timedelta(days=1))
     if c.compare == "same_weekday":
-        return series.get(day - dt.timedelta(days=7))
+        return get(day - dt.timedelta(days=7))
     if c.compare == "baseline":
-        vals = [series.get(day - dt.timedelta(days=7 * k)) for k in range(1, c.baseline_weeks + 1)]
+        vals = [get(day - dt.timedelta(days=7 * k)) for k in range(1, c.baseline_weeks + 1)]
         got = [v for v in vals if v is not None]
         return sum(got) / len(got) if got else None
     return None
 
 
 def measure(
-    c: Condition, series: Mapping[dt.date, float | None], day: dt.date
+    c: Condition,
+    series: Mapping[dt.date, float | None],
+    day: dt.date,
+    skip: frozenset[dt.date] = frozenset(),
 ) -> tuple[float | None, float | None, float | None]:
     """(value, base, tested quantity) of `day`: the value itself or its relative change."""
     value = series.get(day)
     if c.kind == "threshold":
         return value, None, value
-    base = base_value(c, series, day)
+    base = base_value(c, series, day, skip)
     if value is None or not base:
         return value, base, None
     return value, base, value / base - 1
 
 
-def holds(c: Condition, series: Mapping[dt.date, float | None], day: dt.date) -> bool | None:
+def holds(
+    c: Condition,
+    series: Mapping[dt.date, float | None],
+    day: dt.date,
+    skip: frozenset[dt.date] = frozenset(),
+) -> bool | None:
     """Whether the condition holds on `day` and the `consecutive − 1` days before it; None
     when any of those days has no value to judge (no traffic, no base)."""
     for k in range(c.consecutive):
-        _, _, tested = measure(c, series, day - dt.timedelta(days=k))
+        _, _, tested = measure(c, series, day - dt.timedelta(days=k), skip)
         if tested is None:
             return None
         if not OPS[c.op](tested, c.value):

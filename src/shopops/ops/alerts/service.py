@@ -125,9 +125,10 @@ def _filters_key(filters: dict[str, list[str]]) -> tuple[tuple[str, tuple[str, .
 
 
 def campaign_days(
-    session: Session, start: dt.date, end: dt.date, timezone: str
+    session: Session, start: dt.date, end: dt.date, timezone: str, *, warm_up: bool = False
 ) -> frozenset[dt.date]:
-    """Shop-local days any campaign covers (the detector expects those to be unusual)."""
+    """Shop-local days any campaign covers (unusual by design). Warm-ups count only when
+    asked: the rules' baselines leave them out, the detector's trailing level follows them."""
     from zoneinfo import ZoneInfo
 
     tz = ZoneInfo(timezone)
@@ -136,7 +137,7 @@ def campaign_days(
     while d <= end:
         phase = phase_of(d)
         # The seed's calendar: 618 / 双11 / 年货节 peaks and wrap-ups, and member day (18th).
-        if (phase is not None and phase.phase != "warm_up") or d.day == MEMBER_DAY:
+        if (phase is not None and (warm_up or phase.phase != "warm_up")) or d.day == MEMBER_DAY:
             days.add(d)
         d += dt.timedelta(days=1)
     for c in session.scalars(select(Campaign).where(Campaign.status != "cancelled")):
@@ -235,20 +236,21 @@ def evaluate_day(
         wanted += list(DETECTOR_METRICS)
     series = read_series(wh, wanted, start, day, timezone) if wanted else {}
     existing = {a.key: a for a in session.scalars(select(Alert).where(Alert.day == day))}
+    skip = campaign_days(session, start, day, timezone, warm_up=True)
     for rule, spec in rules:
         if not spec.available():
             report.outcomes.append(RuleOutcome(spec.code, "waiting_for_data"))
             continue
         if spec.split_by:
-            _evaluate_split(session, wh, rule, spec, day, timezone, existing, report)
+            _evaluate_split(session, wh, rule, spec, day, timezone, existing, report, skip)
             continue
         s = series[(spec.metric, _filters_key(spec.filters))]
-        value, base, tested = measure(spec.condition, s, day)
+        value, base, tested = measure(spec.condition, s, day, skip)
         out = RuleOutcome(
             spec.code, "quiet", value, base, tested if spec.condition.kind == "change" else None
         )
         report.outcomes.append(out)
-        verdict = holds(spec.condition, s, day)
+        verdict = holds(spec.condition, s, day, skip)
         if verdict is None:
             out.status = "no_data"
             continue
@@ -261,7 +263,13 @@ def evaluate_day(
             out.status = "cooling_down"
             continue
         attr = attribute(
-            wh, spec.metric, spec.filters, day, _base_days(spec, day), spec.dimensions(), timezone
+            wh,
+            spec.metric,
+            spec.filters,
+            day,
+            [d for d in _base_days(spec, day) if d not in skip] or _base_days(spec, day),
+            spec.dimensions(),
+            timezone,
         )
         base_shown = (
             base
@@ -322,6 +330,7 @@ def _evaluate_split(
     timezone: str,
     existing: dict[str, Alert],
     report: EvaluationReport,
+    skip: frozenset[dt.date] = frozenset(),
 ) -> None:
     """A rule judged per member of `split_by`: one alert per member that meets it."""
     from shopops.analytics.metrics import evaluate
@@ -329,7 +338,11 @@ def _evaluate_split(
 
     dim = spec.split_by or ""
     per: dict[str, dict[dt.date, float | None]] = {}
-    for d in _checked_days(spec, day):
+    for d in [
+        d
+        for d in _checked_days(spec, day)
+        if d not in skip or d > day - dt.timedelta(days=spec.condition.consecutive)
+    ]:
         ev = evaluate(
             wh,
             [spec.metric],
@@ -346,10 +359,10 @@ def _evaluate_split(
     for member, s in sorted(per.items()):
         for d in _checked_days(spec, day):
             s.setdefault(d, 0)
-        value, base, tested = measure(spec.condition, s, day)
+        value, base, tested = measure(spec.condition, s, day, skip)
         if member == "unknown" or base is None or base < spec.min_base:
             continue
-        if not holds(spec.condition, s, day):
+        if not holds(spec.condition, s, day, skip):
             continue
         key = f"{spec.code}@{dim}={member}"[:80]
         if key in existing or _cooling(session, key, day, spec.cooldown_days):
@@ -357,7 +370,7 @@ def _evaluate_split(
         # Its share of the moves in the same direction among all members (a growing shop can
         # hide one channel's collapse in the total).
         moves = [
-            (m, (x.get(day) or 0) - (base_value(spec.condition, x, day) or 0))
+            (m, (x.get(day) or 0) - (base_value(spec.condition, x, day, skip) or 0))
             for m, x in per.items()
         ]
         own = (value or 0) - base

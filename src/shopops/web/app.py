@@ -29,7 +29,7 @@ from shopops.web.render import render, save_session
 
 STATIC = Path(__file__).parent / "static"
 PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
-PAGES = ("overview", "orders")
+PAGES = ("overview", "orders", "traffic")
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 

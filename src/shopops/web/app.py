@@ -29,7 +29,7 @@ from shopops.web.render import render, save_session
 
 STATIC = Path(__file__).parent / "static"
 PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
-PAGES = ("overview", "orders", "traffic")
+PAGES = ("overview", "orders", "traffic", "conversion")
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 

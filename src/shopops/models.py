@@ -12,6 +12,7 @@ from shopops.fulfillment import models as fulfillment
 from shopops.inventory import models as inventory
 from shopops.members import models as members
 from shopops.ops.alerts import models as ops_alerts
+from shopops.ops.goals import models as ops_goals
 from shopops.ops.notify import models as ops_notify
 from shopops.orders import models as orders
 from shopops.payments import models as payments
@@ -27,6 +28,7 @@ __all__ = [
     "inventory",
     "members",
     "ops_alerts",
+    "ops_goals",
     "ops_notify",
     "orders",
     "payments",

@@ -33,6 +33,7 @@ DOMAIN_ROUTERS = (
     "analytics",
     "analytics.analyses",
     "ops.alerts",
+    "ops.goals",
 )
 
 

@@ -197,3 +197,6 @@ def notify_test(
 def register(app: typer.Typer) -> None:
     app.add_typer(alerts_app, name="alerts")
     app.add_typer(notify_app, name="notify")
+    from shopops.ops.goals.cli import goals_app
+
+    app.add_typer(goals_app, name="goals")

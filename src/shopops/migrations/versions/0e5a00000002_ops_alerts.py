@@ -1,4 +1,4 @@
-"""ops alerts: rules as data, alerts with their life cycle and history, notification log
+"""ops alerts: rules as data, alerts with their life cycle and history, notification log, goals
 
 Revision ID: 0e5a00000002
 Revises: abe750d03a15
@@ -92,9 +92,26 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_ops_delivery_alert_id"), "ops_delivery", ["alert_id"], unique=False)
     op.create_index(op.f("ix_ops_delivery_status"), "ops_delivery", ["status"], unique=False)
+    op.create_table(
+        "ops_goal",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("code", sa.String(length=60), nullable=False),
+        sa.Column("metric", sa.String(length=80), nullable=False),
+        sa.Column("period", sa.String(length=10), nullable=False),
+        sa.Column("target", sa.Float(), nullable=False),
+        sa.Column("dimension", sa.String(length=40), nullable=True),
+        sa.Column("member", sa.String(length=100), nullable=True),
+        sa.Column("name_zh", sa.String(length=100), nullable=False),
+        sa.Column("name_en", sa.String(length=100), nullable=False),
+        sa.Column("created_at", shopops.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", shopops.db.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("code"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("ops_goal")
     op.drop_index(op.f("ix_ops_delivery_status"), table_name="ops_delivery")
     op.drop_index(op.f("ix_ops_delivery_alert_id"), table_name="ops_delivery")
     op.drop_table("ops_delivery")

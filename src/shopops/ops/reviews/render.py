@@ -43,9 +43,13 @@ def render_pdf(review: Review, path: Path) -> Path:
     story = [Paragraph(review.title, h), Spacer(1, 6)]
     story.append(
         table(
-            [["指标 Metric", review.period.label, review.previous.label, "变化"]]
+            [
+                ["指标 Metric", review.period.label, review.previous.label, "变化"]
+                + (["目标", "达成"] if review.has_targets else [])
+            ]
             + [
                 [f"{k['name_zh']} {k['name_en']}", k["value"], k["previous"], k["change"]]
+                + ([k["target"], k["vs_target"]] if review.has_targets else [])
                 for k in review.kpis
             ]
         )

@@ -15,6 +15,8 @@ from shopops.analytics.periods import Period, day_period, month_period
 from shopops.analytics.report import FACTOR_NAMES, format_change, format_value
 from shopops.money import format_money
 from shopops.ops.alerts.models import Alert
+from shopops.ops.goals.rules import attainment
+from shopops.ops.goals.service import targets_for
 
 KPIS = (
     "uv", "conversion_rate", "aov", "gmv", "paid_orders", "new_buyers", "returning_buyers",
@@ -23,6 +25,8 @@ KPIS = (
 )  # fmt: skip
 MOVERS = (("gmv", "channel"), ("uv", "channel"), ("gross_profit", "top_category"))
 KINDS = ("daily", "weekly", "monthly")
+# The goal period a review compares with (weekly reviews have no weekly goals).
+GOAL_PERIOD = {"daily": "day", "monthly": "month"}
 
 
 def review_period(kind: str, day: dt.date) -> Period:
@@ -49,6 +53,10 @@ class Review:
     alerts: list[dict[str, Any]] = field(default_factory=list)
 
     @property
+    def has_targets(self) -> bool:
+        return any(k["target"] != "—" for k in self.kpis)
+
+    @property
     def title(self) -> str:
         zh = {"daily": "日报", "weekly": "周报", "monthly": "月报"}[self.kind]
         return f"{zh} {self.kind.title()} review · {self.period.label}"
@@ -61,8 +69,11 @@ def build_review(
     ev = evaluate(wh, list(KPIS), period, compare=("previous",), timezone=timezone)
     assert ev.previous_period is not None
     rev = Review(kind, period, ev.previous_period)
+    goals = targets_for(session, GOAL_PERIOD[kind]) if kind in GOAL_PERIOD else {}
     for code in KPIS:
         r = ev[code]
+        goal = goals.get(code)
+        met = attainment(r.metric, goal.target, r.value) if goal else None
         rev.kpis.append(
             {
                 "code": code,
@@ -72,6 +83,9 @@ def build_review(
                 "previous": format_value(r.metric, r.previous),
                 "change": format_change(r.change),
                 "raw_change": r.change,
+                "target": format_value(r.metric, goal.target) if goal else "—",
+                "vs_target": "—" if met is None else f"{met:.0%}",
+                "met": None if met is None else met >= 1,
                 "good": None
                 if r.change is None or r.change == 0
                 else (r.change > 0) == (r.metric.good_direction == "up"),

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import NullPool
 from sqlalchemy.types import TypeDecorator
@@ -87,7 +88,8 @@ def _configure_sqlite(engine: Engine) -> None:
         # Writers take the write lock at BEGIN (IMMEDIATE): a deferred reader that later writes
         # can deadlock with another and fail with "database is locked" instead of waiting.
         readonly = conn.get_execution_options().get("shopops_readonly", False)
-        conn.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
+        # On the driver's cursor: one of these per unit of work (listeners still see it).
+        _run(conn, "BEGIN" if readonly else "BEGIN IMMEDIATE", (), many=False, rows=False)
 
 
 def make_engine(url: str, *, echo: bool = False) -> Engine:
@@ -160,3 +162,147 @@ def session_scope(engine: Engine, *, readonly: bool = False) -> Iterator[Session
         raise
     finally:
         session.close()
+
+
+# --- statements on the DBAPI cursor (checkout's hot path) -------------------------------------
+# SQLAlchemy's per-execution work (execution context, parameter processing, result set-up) is
+# several times the driver's own cost for a one-row statement. The hot statements of checkout
+# are compiled once per dialect and run on the driver's cursor, with SQLAlchemy's own bind
+# processors for the values (the same stored form as through Core) and the engine's
+# `before_cursor_execute` listeners still told of every statement (statement counts stay true).
+
+Processor = Callable[[Any], Any]
+
+
+class _Plan:
+    __slots__ = ("defaults", "names", "processors", "sql")
+
+    def __init__(
+        self,
+        sql: str,
+        names: list[str] | None,
+        processors: dict[str, Processor],
+        defaults: dict[str, Any],
+    ) -> None:
+        self.sql = sql
+        self.names = names  # positional order (qmark), or None for named parameters
+        self.processors = processors
+        self.defaults = defaults
+
+
+def _processor(type_: Any, dialect: Any) -> Processor | None:
+    return type_._cached_bind_processor(dialect)  # what Core applies to the same value
+
+
+def _run(conn: Connection, sql: str, args: Any, *, many: bool, rows: bool) -> list[Any]:
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    dispatch = conn.dispatch.before_cursor_execute
+    if dispatch:
+        for fn in dispatch:
+            fn(conn, cursor, sql, args, None, many)
+    dbapi = conn.dialect.loaded_dbapi
+    try:
+        if many:
+            cursor.executemany(sql, args)
+        else:
+            cursor.execute(sql, args)
+        return cursor.fetchall() if rows else []
+    except dbapi.Error as exc:
+        raise DBAPIError.instance(sql, args, exc, dbapi.Error, dialect=conn.dialect) from exc
+    finally:
+        cursor.close()
+
+
+class DriverStatement:
+    """A Core statement with named `bindparam`s, compiled once per dialect, executed on the
+    DBAPI cursor of `conn` with a dict of values; returns the rows (tuples) it returns."""
+
+    def __init__(self, stmt: Any, *, keys: list[str] | None = None, rows: bool = True) -> None:
+        self._stmt = stmt
+        self._keys = keys  # an INSERT's column keys
+        self._rows = rows
+        self._plans: dict[str, _Plan] = {}
+
+    def _plan(self, dialect: Any) -> _Plan:
+        plan = self._plans.get(dialect.name)
+        if plan is None:
+            compiled = self._stmt.compile(dialect=dialect, column_keys=self._keys)
+            processors = {
+                name: p
+                for name, bind in compiled.binds.items()
+                if (p := _processor(bind.type, dialect)) is not None
+            }
+            defaults = {
+                name: processors[name](b.value) if name in processors else b.value
+                for name, b in compiled.binds.items()
+                if not b.required and b.callable is None
+            }
+            sql = compiled.string
+            names = list(compiled.positiontup) if compiled.positional else None
+            if names is None:  # named: only the parameters the SQL text has
+                defaults = {k: v for k, v in defaults.items() if f"%({k})s" in sql}
+            plan = _Plan(sql, names, processors, defaults)
+            self._plans[dialect.name] = plan
+        return plan
+
+    def _args(self, plan: _Plan, values: dict[str, Any]) -> Any:
+        procs = plan.processors
+        merged = dict(plan.defaults)
+        for k, v in values.items():
+            p = procs.get(k)
+            merged[k] = p(v) if p is not None else v
+        return [merged[n] for n in plan.names] if plan.names is not None else merged
+
+    def execute(self, conn: Connection, values: dict[str, Any]) -> list[Any]:
+        plan = self._plan(conn.dialect)
+        return _run(conn, plan.sql, self._args(plan, values), many=False, rows=self._rows)
+
+    def executemany(self, conn: Connection, values: list[dict[str, Any]]) -> None:
+        """One `executemany` for all rows (no rows back)."""
+        plan = self._plan(conn.dialect)
+        _run(conn, plan.sql, [self._args(plan, v) for v in values], many=True, rows=False)
+
+
+class DriverInsertMany:
+    """`INSERT INTO table (columns) VALUES (…), (…) … RETURNING returning`: several rows in
+    one statement on the DBAPI cursor, SQL text built once per dialect and row count. The
+    RETURNING rows come back in no promised order: callers match them by a unique column."""
+
+    def __init__(self, table: Any, columns: list[str], returning: list[str]) -> None:
+        self._table = table
+        self._columns = columns
+        self._returning = returning
+        self._sql: dict[tuple[str, int], str] = {}
+        self._procs: dict[str, list[Processor | None]] = {}
+
+    def _processors(self, dialect: Any) -> list[Processor | None]:
+        procs = self._procs.get(dialect.name)
+        if procs is None:
+            procs = [_processor(self._table.c[c].type, dialect) for c in self._columns]
+            self._procs[dialect.name] = procs
+        return procs
+
+    def _text(self, dialect: Any, n: int) -> str:
+        sql = self._sql.get((dialect.name, n))
+        if sql is None:
+            quote = dialect.identifier_preparer.quote
+            mark = "?" if dialect.paramstyle == "qmark" else "%s"
+            row = "(" + ", ".join([mark] * len(self._columns)) + ")"
+            sql = (
+                f"INSERT INTO {quote(self._table.name)} "
+                f"({', '.join(quote(c) for c in self._columns)}) "
+                f"VALUES {', '.join([row] * n)} "
+                f"RETURNING {', '.join(quote(c) for c in self._returning)}"
+            )
+            self._sql[(dialect.name, n)] = sql
+        return sql
+
+    def execute(self, conn: Connection, rows: list[dict[str, Any]]) -> list[Any]:
+        dialect = conn.dialect
+        procs = self._processors(dialect)
+        args: list[Any] = []
+        for r in rows:
+            for c, p in zip(self._columns, procs, strict=True):
+                v = r[c]
+                args.append(p(v) if p is not None else v)
+        return _run(conn, self._text(dialect, len(rows)), args, many=False, rows=True)

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
-from shopops.db import now
+from shopops.db import DriverInsertMany, DriverStatement, now
 from shopops.errors import InvalidInput
 from shopops.inventory.errors import InvalidQuantity, OutOfStock
 from shopops.inventory.models import (
@@ -88,7 +88,8 @@ _FIRST_FREE = (
     .limit(1)
     .scalar_subquery()
 )
-_TAKE_WHOLE = (
+# Run on the DBAPI cursor (compiled once per dialect): it is one statement per SKU of every order.
+_TAKE_WHOLE = DriverStatement(
     update(_LEVEL)
     .where(
         _LEVEL.c.id == _FIRST_FREE,
@@ -117,11 +118,33 @@ _TRY_TAKE = (
     .returning(_LEVEL.c.on_hand, _LEVEL.c.reserved)
 )
 
-# Unordered RETURNING lets SQLite batch the rows too; a (sku, warehouse) is unique per ref.
-_INSERT_RESERVATIONS = insert(_RESERVATION).returning(
-    _RESERVATION.c.id, _RESERVATION.c.sku_id, _RESERVATION.c.warehouse_id
+# One multi-row INSERT on the DBAPI cursor; RETURNING is matched by (sku, warehouse), unique
+# per ref. The ledger rows need nothing back: one `executemany`.
+_RESERVATION_COLUMNS = [
+    "ref_type",
+    "ref_id",
+    "sku_id",
+    "warehouse_id",
+    "quantity",
+    "status",
+    "expires_at",
+    "created_at",
+]
+_INSERT_RESERVATIONS = DriverInsertMany(
+    _RESERVATION, _RESERVATION_COLUMNS, ["id", "sku_id", "warehouse_id"]
 )
-_INSERT_MOVEMENTS = insert(_MOVEMENT)
+_MOVEMENT_COLUMNS = [
+    "sku_id",
+    "warehouse_id",
+    "reason",
+    "on_hand_delta",
+    "reserved_delta",
+    "ref_type",
+    "ref_id",
+    "note",
+    "created_at",
+]
+_INSERT_MOVEMENTS = DriverStatement(insert(_MOVEMENT), keys=_MOVEMENT_COLUMNS, rows=False)
 _RESERVATION_MANAGER = inspect(Reservation).class_manager
 
 
@@ -248,12 +271,13 @@ def reserve(
     conn = session.connection()
     # SKUs in lock order, each from one warehouse in one statement, until one does not fit.
     for sku_id, quantity in sorted(lines):
-        row = conn.execute(_TAKE_WHOLE, {"sku": sku_id, "q": quantity}).first()
-        if row is None:
+        took = _TAKE_WHOLE.execute(conn, {"sku": sku_id, "q": quantity})
+        if not took:
             break
-        _sync_level(session, row.id, row.on_hand, row.reserved)
-        level = LevelView(row.id, sku_id, row.warehouse_id, 0, row.on_hand - row.reserved)
-        taken[row.id] = _Taken(level, quantity, row.on_hand, row.reserved)
+        level_id, warehouse_id, on_hand, reserved = took[0]
+        _sync_level(session, level_id, on_hand, reserved)
+        level = LevelView(level_id, sku_id, warehouse_id, 0, on_hand - reserved)
+        taken[level_id] = _Taken(level, quantity, on_hand, reserved)
         needed[sku_id] = 0
         highest = level.lock_key
     if any(needed.values()):  # a line one warehouse cannot fill, or a lost race: plan it
@@ -306,13 +330,13 @@ def reserve(
         }
         for t in held
     ]
-    ids = {(r.sku_id, r.warehouse_id): r.id for r in conn.execute(_INSERT_RESERVATIONS, rows)}
+    ids = {(s, w): i for i, s, w in _INSERT_RESERVATIONS.execute(conn, rows)}
     reservations = [
         _attach(session, {"id": ids[(row["sku_id"], row["warehouse_id"])], **row}) for row in rows
     ]
     reservations.sort(key=lambda r: (r.sku_id, r.warehouse_id))
-    conn.execute(
-        _INSERT_MOVEMENTS,
+    _INSERT_MOVEMENTS.executemany(
+        conn,
         [
             movement_row(
                 sku_id=t.level.sku_id,

@@ -12,7 +12,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, make_transient_to_detached, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from shopops.db import now
+from shopops.db import DriverInsertMany, DriverStatement, now
 from shopops.errors import InvalidInput
 from shopops.events import OutboxEvent, emit
 from shopops.inventory import service as inventory
@@ -115,20 +115,38 @@ def _scope(customer_id: int) -> str:
     return f"customer:{customer_id}"
 
 
-# The hot statements of checkout are Core statements on the tables, built once: the values
-# travel as parameters (no statement to build and key per call, the compiled form comes from
-# the engine's cache) and no ORM bookkeeping runs per statement. The rows they write become
-# persistent objects of the session by `_attach`, without a SELECT.
+# The hot statements of checkout are Core statements on the tables compiled once per dialect
+# and run on the DBAPI cursor (`DriverStatement`, shopops.db): no execution context, parameter
+# or result set-up of SQLAlchemy per statement. The rows they write become persistent objects
+# of the session by `_attach`, without a SELECT.
 _ORDER = Order.__table__
 _LINE = OrderLine.__table__
 _DISCOUNT = OrderDiscount.__table__
 _KEY = IdempotencyKey.__table__
 
-_FIND_KEY = select(_KEY.c.request_hash, _KEY.c.order_id).where(
-    _KEY.c.scope == bindparam("scope"), _KEY.c.key == bindparam("key")
+_FIND_KEY = DriverStatement(
+    select(_KEY.c.request_hash, _KEY.c.order_id).where(
+        _KEY.c.scope == bindparam("scope"), _KEY.c.key == bindparam("key")
+    )
 )
-# Unordered RETURNING lets SQLite batch the rows as well; sorted by id afterwards.
-_INSERT_LINES = insert(_LINE).returning(_LINE.c.id, _LINE.c.sku_id)
+_LINE_COLUMNS = [
+    "order_id",
+    "sku_id",
+    "product_id",
+    "title",
+    "sku_code",
+    "attributes",
+    "unit_price",
+    "unit_cost",
+    "quantity",
+    "subtotal",
+    "discount",
+    "total",
+    "refunded_quantity",
+    "refunded_amount",
+]
+# All lines in one multi-row INSERT; RETURNING is matched by SKU and sorted by id afterwards.
+_INSERT_LINES = DriverInsertMany(_LINE, _LINE_COLUMNS, ["id", "sku_id"])
 _INSERT_DISCOUNTS = insert(_DISCOUNT).returning(_DISCOUNT.c.id, _DISCOUNT.c.source)
 
 
@@ -139,17 +157,46 @@ def _unless_taken(make: Any, table: Any, on: list[str]) -> Any:
     return make(table).on_conflict_do_nothing(index_elements=on).returning(table.c.id)
 
 
-_INSERTS: dict[tuple[str, str], Any] = {
-    (name, table.name): _unless_taken(make, table, on)
+_ORDER_COLUMNS = [
+    "number",
+    "customer_id",
+    "status",
+    "currency",
+    "channel",
+    "items_subtotal",
+    "discount_total",
+    "shipping_fee",
+    "total",
+    "paid_amount",
+    "refunded_amount",
+    "shipping_address",
+    "note",
+    "cancel_reason",
+    "resume_status",
+    "placed_at",
+    "expires_at",
+    "paid_at",
+    "shipped_at",
+    "delivered_at",
+    "completed_at",
+    "cancelled_at",
+]
+_KEY_COLUMNS = ["scope", "key", "request_hash", "order_id", "created_at"]
+
+_INSERTS: dict[tuple[str, str], DriverStatement] = {
+    (name, table.name): DriverStatement(_unless_taken(make, table, on), keys=keys)
     for name, make in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))
-    for table, on in ((_ORDER, ["number"]), (_KEY, ["scope", "key"]))
+    for table, on, keys in (
+        (_ORDER, ["number"], _ORDER_COLUMNS),
+        (_KEY, ["scope", "key"], _KEY_COLUMNS),
+    )
 }
 
 
 def _insert_unless_taken(conn: Connection, table: Any, values: dict[str, Any]) -> int | None:
     """The id of the row inserted, or None when its unique key is taken."""
-    stmt = _INSERTS[(conn.dialect.name, table.name)]
-    return conn.execute(stmt, values).scalar_one_or_none()
+    rows = _INSERTS[(conn.dialect.name, table.name)].execute(conn, values)
+    return rows[0][0] if rows else None
 
 
 _OUTBOX = OutboxEvent.__table__
@@ -157,12 +204,18 @@ _OUTBOX = OutboxEvent.__table__
 _INSERT_EVENTS = insert(_OUTBOX).returning(
     _OUTBOX.c.id, _OUTBOX.c.seq, sort_by_parameter_order=True
 )
+_EVENT_COLUMNS = ["id", "name", "occurred_at", "aggregate_type", "aggregate_id", "payload"]
+# SQLite numbers the rows of one multi-row INSERT in VALUES order (rowids are taken one by one
+# under the write lock), so emit order is seq order; PostgreSQL keeps SQLAlchemy's
+# sentinel-ordered INSERT, which promises it there.
+_INSERT_EVENTS_SQLITE = DriverInsertMany(_OUTBOX, _EVENT_COLUMNS, ["id", "seq"])
 
 
 def _write_events(session: Session, conn: Connection) -> None:
-    """The outbox events emitted in this session and not yet written, in one Core INSERT (in
-    emit order), then persistent objects of the session: what a flush would do for them,
-    without the unit of work's per-object bookkeeping."""
+    """The outbox events emitted in this session and not yet written, in one INSERT (in emit
+    order). They leave the session as detached rows with their `seq`: nothing reads them back
+    in this unit of work, and re-adding each one (a cascade walk per object) cost more than
+    the INSERT."""
     pending = sorted(
         (obj for obj in session.new if type(obj) is OutboxEvent),
         key=lambda e: inspect(e).insert_order,
@@ -182,10 +235,13 @@ def _write_events(session: Session, conn: Connection) -> None:
     ]
     for e in pending:
         session.expunge(e)
-    seqs = {r.id: r.seq for r in conn.execute(_INSERT_EVENTS, rows)}
+    if conn.dialect.name == "sqlite":
+        seqs = dict(_INSERT_EVENTS_SQLITE.execute(conn, rows))
+    else:
+        seqs = {r.id: r.seq for r in conn.execute(_INSERT_EVENTS, rows)}
     for e in pending:
         e.seq = seqs[e.id]
-        _attach(session, e)
+        make_transient_to_detached(e)
 
 
 _M = TypeVar("_M", Order, OrderLine, OrderDiscount, OutboxEvent)
@@ -213,17 +269,18 @@ def _persistent(session: Session, cls: type[_M], values: dict[str, Any]) -> _M:
 def _replayed(session: Session, *, scope: str, key: str, request_hash: str) -> Order | None:
     """The order an earlier request with this key placed, if any; a different request under
     the same key is 409 `idempotency_key_reused`."""
-    row = session.connection().execute(_FIND_KEY, {"scope": scope, "key": key}).first()
-    if row is None:
+    found = _FIND_KEY.execute(session.connection(), {"scope": scope, "key": key})
+    if not found:
         return None
-    if row.request_hash != request_hash:
+    hashed, order_id = found[0]
+    if hashed != request_hash:
         raise IdempotencyKeyReused(
             "this Idempotency-Key was used for a different request",
-            details={"idempotency_key": key, "order_id": row.order_id},
+            details={"idempotency_key": key, "order_id": order_id},
         )
     stmt = (
         select(Order)
-        .where(Order.id == row.order_id)
+        .where(Order.id == order_id)
         .options(selectinload(Order.lines), selectinload(Order.discounts))
     )
     return session.scalars(stmt).one()
@@ -288,7 +345,7 @@ def _insert_lines(session: Session, conn: Connection, order: Order, priced: Pric
         for line in priced.lines
     ]
     # A SKU appears once per order (lines are merged), a discount source once per order.
-    ids = {r.sku_id: r.id for r in conn.execute(_INSERT_LINES, rows)}
+    ids = {sku_id: line_id for line_id, sku_id in _INSERT_LINES.execute(conn, rows)}
     lines = [_persistent(session, OrderLine, {"id": ids[row["sku_id"]], **row}) for row in rows]
     set_committed_value(order, "lines", sorted(lines, key=_by_id))
     discounts: list[OrderDiscount] = []

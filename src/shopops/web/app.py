@@ -30,6 +30,8 @@ from shopops.web.render import render, save_session
 STATIC = Path(__file__).parent / "static"
 PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
 PAGES = ("overview", "orders", "traffic", "conversion", "customers")
+# Operations' pages (goals, alerts, reports: shopops.ops).
+PAGES += ("ops_goals", "ops_alerts", "ops_reports")
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 

@@ -1,0 +1,151 @@
+"""Alerts: open alerts with their attribution and playbook, acknowledge/resolve (CSRF, through
+the alerts service), their history; the rules as data with a YAML import whose errors are
+shown next to the field (shopops.ops.alerts)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import Depends, Form, Query, Request
+from fastapi.responses import RedirectResponse, Response
+
+from shopops.accounts.models import Role
+from shopops.db import session_scope
+from shopops.errors import ShopOpsError
+from shopops.ops.alerts import service
+from shopops.ops.alerts.rules import AlertStatus
+from shopops.ops.alerts.schemas import RuleSpec
+from shopops.web.app import router
+from shopops.web.auth import ConsoleGuard, ConsoleViewer, check_csrf
+from shopops.web.render import register_page, render
+
+ROLES = register_page("/console/alerts", "告警 Alerts", Role.OPERATOR, Role.ANALYST)
+ACTION_ROLES = (Role.OPERATOR,)
+STATUSES = [s.value for s in AlertStatus]
+
+
+def _alert(a: Any, en: bool) -> dict[str, Any]:
+    attr = a.attribution or {}
+    return {
+        "id": a.id,
+        "day": a.day.isoformat(),
+        "level": a.level,
+        "status": a.status,
+        "message": a.message_en if en else a.message_zh,
+        "playbook": a.playbook_en if en else a.playbook_zh,
+        "attribution": f"{attr['dimension']}={attr['member']} ({attr['share']:.0%})"
+        if attr
+        else "—",
+        "history": [
+            (e.at.isoformat(timespec="minutes"), e.status, e.actor, e.note) for e in a.history
+        ],
+    }
+
+
+def _rule(r: Any) -> dict[str, Any]:
+    spec = RuleSpec.model_validate(r.spec)
+    c = spec.condition
+    cond = f"{c.kind} {c.op} {c.value:g}"
+    if c.compare:
+        cond += f" vs {c.compare}"
+    if c.consecutive > 1:
+        cond += f" ×{c.consecutive}"
+    scope = ", ".join(f"{k}={'/'.join(v)}" for k, v in spec.filters.items())
+    return {
+        "code": spec.code,
+        "name": f"{spec.name_zh} {spec.name_en}",
+        "metric": spec.metric + (f" ({scope})" if scope else ""),
+        "condition": cond,
+        "level": spec.level,
+        "enabled": r.enabled,
+        "waiting": not spec.available(),
+    }
+
+
+def _page(
+    request: Request, viewer: ConsoleViewer, status: str | None, code: int = 200, **extra: Any
+) -> Response:
+    en = viewer.locale == "en"
+    with session_scope(request.app.state.engine, readonly=True) as s:
+        alerts = [_alert(a, en) for a in service.list_alerts(s, status=status)]
+        rules = [_rule(r) for r in service.list_rules(s)]
+    ctx: dict[str, Any] = {"yaml_text": "", "yaml_errors": [], "action_error": None}
+    ctx.update(extra)
+    return render(
+        request,
+        "ops_alerts.html",
+        viewer,
+        code,
+        alerts=alerts,
+        rules=rules,
+        status=status,
+        statuses=STATUSES,
+        can_act=viewer.may(frozenset(ACTION_ROLES)),
+        **ctx,
+    )
+
+
+@router.get("/alerts")
+def alerts_page(
+    request: Request,
+    viewer: Annotated[ConsoleViewer, Depends(ConsoleGuard(*ROLES))],
+    status: Annotated[str | None, Query(max_length=14)] = "open",
+) -> Response:
+    if status == "all" or status not in STATUSES:
+        status = None
+    return _page(request, viewer, status)
+
+
+def _move(request: Request, viewer: ConsoleViewer, alert_id: int, note: str, to: str) -> Response:
+    try:
+        # The edge owns the transaction: a refused move rolls back and changes nothing.
+        with session_scope(request.app.state.engine) as s:
+            move = service.resolve_alert if to == "resolve" else service.acknowledge_alert
+            move(s, alert_id, f"console:{viewer.username}", note.strip())
+    except ShopOpsError as exc:
+        return _page(request, viewer, None, 409, action_error=exc.message)
+    return RedirectResponse("/console/alerts?status=all", status_code=303)
+
+
+@router.post("/alerts/{alert_id}/ack")
+def alert_ack(
+    request: Request,
+    alert_id: int,
+    viewer: Annotated[ConsoleViewer, Depends(ConsoleGuard(*ACTION_ROLES))],
+    note: Annotated[str, Form(max_length=500)] = "",
+    csrf: Annotated[str, Form(max_length=64)] = "",
+) -> Response:
+    check_csrf(request, csrf)
+    return _move(request, viewer, alert_id, note, "ack")
+
+
+@router.post("/alerts/{alert_id}/resolve")
+def alert_resolve(
+    request: Request,
+    alert_id: int,
+    viewer: Annotated[ConsoleViewer, Depends(ConsoleGuard(*ACTION_ROLES))],
+    note: Annotated[str, Form(max_length=500)] = "",
+    csrf: Annotated[str, Form(max_length=64)] = "",
+) -> Response:
+    check_csrf(request, csrf)
+    return _move(request, viewer, alert_id, note, "resolve")
+
+
+@router.post("/alerts/rules/import")
+def rules_import(
+    request: Request,
+    viewer: Annotated[ConsoleViewer, Depends(ConsoleGuard(*ACTION_ROLES))],
+    yaml_text: Annotated[str, Form(max_length=200_000)] = "",
+    csrf: Annotated[str, Form(max_length=64)] = "",
+) -> Response:
+    check_csrf(request, csrf)
+    try:
+        with session_scope(request.app.state.engine) as s:
+            service.import_rules(s, yaml_text)
+    except ShopOpsError as exc:
+        errors = (exc.details or {}).get("errors") or []
+        shown = [f"{e.get('loc') or 'rule'}: {e.get('msg')}" for e in errors] or [exc.message]
+        if errors and exc.details.get("rule"):
+            shown = [f"{exc.details['rule']} · {m}" for m in shown]
+        return _page(request, viewer, "open", 422, yaml_text=yaml_text, yaml_errors=shown)
+    return RedirectResponse("/console/alerts#rules", status_code=303)

@@ -29,7 +29,7 @@ from shopops.web.render import render, save_session
 
 STATIC = Path(__file__).parent / "static"
 PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
-PAGES = ("overview", "orders", "traffic", "conversion", "customers")
+PAGES = ("overview", "orders", "traffic", "conversion", "customers", "products")
 # Operations' pages (goals, alerts, reports: shopops.ops).
 PAGES += ("ops_goals", "ops_alerts", "ops_reports")
 

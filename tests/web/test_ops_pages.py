@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import datetime as dt
 
+from sqlalchemy import select
+
 from shopops.analytics.engine import open_warehouse
 from shopops.db import session_scope
 from shopops.ops.alerts.models import Alert, AlertEvent
+from shopops.ops.goals.models import Goal
 from shopops.ops.goals.service import get_goal, goal_progress, install_default_goals
 from tests.web.conftest import END, csrf_of, sign_in
 
@@ -26,7 +29,9 @@ def test_goals_page_shows_each_goal_with_its_pace(app, shop) -> None:  # type: i
     assert ("落后 behind" if g.actual < 5000 else "达标 on track") in row
     bar = round(min(g.actual / 5000, 1) * 100)
     assert f'value="{bar}"' in row
-    assert page.text.count("data-code=") == 6  # the seed's six targets
+    for code in ("daily_uv", "conversion", "repurchase", "natural_traffic", "first_year_gmv"):
+        assert f'data-code="{code}"' in page.text  # the seed's targets
+    assert 'data-code="hit_products"' in page.text
     bad = analyst.get("/console/goals", params={"date": "11/30"})
     assert bad.status_code == 200 and 'role="alert"' in bad.text
     assert sign_in(app, "agent").get("/console/goals").status_code == 403
@@ -138,3 +143,36 @@ def test_reports_list_view_and_no_traversal(app, shop) -> None:  # type: ignore[
     assert analyst.get("/console/reports/notes.html").status_code == 404
     assert analyst.get("/console/reports/..%2Fshop.db").status_code == 404
     assert sign_in(app, "agent").get("/console/reports").status_code == 403
+
+
+def test_set_a_goal_from_the_console(app, shop) -> None:  # type: ignore[no-untyped-def]
+    _, engine = shop
+    analyst = sign_in(app, "analyst")
+    page = analyst.get("/console/goals")
+    assert 'id="goal-form"' not in page.text
+    form = {"code": "paid_search_uv", "metric": "uv", "period": "day", "target": "40"}
+    token = csrf_of(page.text)
+    assert analyst.post("/console/goals", data={**form, "csrf": token}).status_code == 403
+    op = sign_in(app, "operator")
+    token = csrf_of(op.get("/console/goals").text)
+    bad = op.post("/console/goals", data={**form, "metric": "nope", "csrf": token})
+    assert bad.status_code == 422
+    assert "unknown metric" in bad.text.split('id="goal-metric-error"')[1].split("</span>")[0]
+    bad = op.post("/console/goals", data={**form, "target": "lots", "csrf": token})
+    assert bad.status_code == 422 and 'id="goal-target-error"' in bad.text
+    bad = op.post(
+        "/console/goals",
+        data={**form, "dimension": "planet", "member": "mars", "csrf": token},
+    )
+    assert bad.status_code == 422 and 'id="goal-dimension-error"' in bad.text
+    with session_scope(engine, readonly=True) as s:
+        assert s.scalar(select(Goal).where(Goal.code == "paid_search_uv")) is None
+    ok = op.post(
+        "/console/goals",
+        data={**form, "dimension": "channel", "member": "paid_search", "csrf": token},
+    )
+    assert ok.status_code == 303
+    with session_scope(engine, readonly=True) as s:
+        g = s.scalar(select(Goal).where(Goal.code == "paid_search_uv"))
+        assert (g.metric, g.target, g.dimension, g.member) == ("uv", 40, "channel", "paid_search")
+    assert 'data-code="paid_search_uv"' in op.get("/console/goals").text

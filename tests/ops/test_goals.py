@@ -29,7 +29,7 @@ from shopops.ops.goals.service import (
     parse_goal,
     save_goal,
 )
-from shopops.ops.reviews.render import render_html
+from shopops.ops.reviews.render import render_html, render_pdf
 from shopops.ops.reviews.service import build_review
 from tests.analytics.reference import expected
 from tests.analytics.warehouse_fixture import write_warehouse
@@ -170,20 +170,33 @@ def test_progress_on_the_hand_built_warehouse(engine, hand_wh):
         assert p.expected == 0.5 and p.pace == ("on_track" if share >= 0.5 else "behind")
 
 
-def test_daily_review_shows_vs_target(engine, hand_wh):
-    wh, _ = hand_wh
+def test_reviews_show_vs_target(engine, hand_wh, tmp_path):
+    wh, rows = hand_wh
     day = dt.date(2026, 11, 11)
     with session_scope(engine) as s:
         save_goal(s, parse_goal({"code": "dd", "metric": "uv", "period": "day", "target": 4}))
         save_goal(s, parse_goal({"code": "yy", "metric": "gmv", "period": "year", "target": 1}))
+        save_goal(
+            s,
+            parse_goal(
+                {"code": "cv", "metric": "conversion_rate", "period": "month", "target": 0.5}
+            ),
+        )
         rev = build_review(s, wh, "daily", day)
         weekly = build_review(s, wh, "weekly", day)
+        monthly = build_review(s, wh, "monthly", day)
     uv = next(k for k in rev.kpis if k["code"] == "uv")
     assert (uv["vs_target"], uv["met"]) == ("125%", True)
     # Only the day's goals compare with a daily review; weekly reviews have none.
     assert all(k["vs_target"] == "—" for k in rev.kpis if k["code"] != "uv")
     assert rev.has_targets and not weekly.has_targets
     assert "达成 vs target" in render_html(rev)
+    assert render_pdf(rev, tmp_path / "d.pdf").read_bytes().startswith(b"%PDF")
+    # The monthly review compares with month goals: conversion over November vs 50%.
+    cv = next(k for k in monthly.kpis if k["code"] == "conversion_rate")
+    rate = expected("conversion_rate", rows, NOV.start, NOV.end)
+    assert cv["vs_target"] == f"{rate / 0.5:.0%}" and cv["met"] is (rate >= 0.5)
+    assert next(k for k in monthly.kpis if k["code"] == "uv")["vs_target"] == "—"
 
 
 @pytest.fixture

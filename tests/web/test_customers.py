@@ -67,3 +67,20 @@ def test_customers_empty_range_says_so(app) -> None:  # type: ignore[no-untyped-
         "/console/customers", params={"start": "2020-01-01", "end": "2020-01-07"}
     )
     assert resp.status_code == 200 and 'class="card empty"' in resp.text
+
+
+def _no_constant(name: str) -> None:
+    raise AssertionError(f"{name} is not JSON")
+
+
+def test_every_analytics_page_sends_valid_json_figures(app) -> None:  # type: ignore[no-untyped-def]
+    import json
+    import re
+
+    client = sign_in(app, "admin")
+    for name in ("traffic", "conversion", "customers", "products"):
+        html = client.get(f"/console/{name}", params=RANGE).text
+        found = re.search(r'id="figures">(.*?)</script>', html, re.S)
+        assert found, name
+        # The browser's JSON.parse refuses NaN/Infinity (Python's json accepts them).
+        assert json.loads(found.group(1), parse_constant=_no_constant), name

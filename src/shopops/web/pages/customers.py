@@ -96,7 +96,8 @@ def customers(
             "data": [
                 {
                     "type": "histogram",
-                    "x": [v / 100 for v in values.customers[column].tolist()],
+                    # No value (NaN) for customers the model could not score: JSON has no NaN.
+                    "x": [v / 100 for v in values.customers[column].dropna().tolist()],
                     "nbinsx": CLV_BINS,
                 }
             ],

@@ -1,7 +1,7 @@
 """ops alerts: rules as data, alerts with their life cycle and history, notification log, goals
 
 Revision ID: 0e5a00000002
-Revises: abe750d03a15
+Revises: c0501e000001
 Create Date: 2026-12-02 13:45:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import shopops.db
 
 revision: str = "0e5a00000002"
-down_revision: str | None = "abe750d03a15"
+down_revision: str | None = "c0501e000001"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

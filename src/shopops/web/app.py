@@ -114,7 +114,7 @@ def change_locale(
 
 def install_console(app: FastAPI) -> None:
     """Mount the console at /console with its HTML error pages (the API keeps its JSON)."""
-    app.state.console_secret = console_secret()
+    app.state.console_secret = console_secret(app.state.settings.data_dir)
     for name in PAGES:
         importlib.import_module(f"shopops.web.pages.{name}")
     app.include_router(router)

@@ -11,6 +11,7 @@ import os
 import secrets
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from fastapi import Request
@@ -38,10 +39,30 @@ class BadCsrf(Exception):
     """A form came without the session's CSRF token (403 page, nothing changed)."""
 
 
-def console_secret() -> bytes:
-    # A fixed secret keeps sessions across restarts; without one, each process makes its own.
+def console_secret(data_dir: Path | None = None) -> bytes:
+    """`SHOPOPS_CONSOLE_SECRET`, else one random secret kept in the data directory, so that every
+    worker process and every restart signs sessions alike; without a directory, a per-process
+    one."""
     env = os.environ.get("SHOPOPS_CONSOLE_SECRET")
-    return env.encode() if env else secrets.token_bytes(32)
+    if env:
+        return env.encode()
+    if data_dir is None:
+        return secrets.token_bytes(32)
+    path = data_dir / "console.secret"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    try:  # O_EXCL: when workers start together, the first one writes and the others read it
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        for _ in range(50):
+            secret = path.read_bytes()
+            if len(secret) == 32:
+                return secret
+            time.sleep(0.01)  # the writer is between create and write
+        raise RuntimeError(f"{path} is damaged: delete it to sign everyone out") from None
+    secret = secrets.token_bytes(32)
+    with os.fdopen(fd, "wb") as out:
+        out.write(secret)
+    return secret
 
 
 def _sign(secret: bytes, body: bytes) -> str:

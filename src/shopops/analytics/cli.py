@@ -175,8 +175,8 @@ def report(
         str | None, typer.Option(help="Analytics backend: duckdb (default) or pyspark")
     ] = None,
 ) -> None:
-    """The daily report: every metric for one day, its comparisons and the GMV decomposition;
-    weekly/monthly reviews, HTML/PDF and sending live in shopops.ops.reviews."""
+    """复盘 Reviews: daily (every metric, its comparisons, the GMV decomposition), weekly or
+    monthly (KPIs vs target and last period, movers, alerts), as tables, HTML, PDF or sent."""
     if kind != "daily" or html or pdf or send:
         from shopops.ops.reviews.cli import run_review
 

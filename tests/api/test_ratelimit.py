@@ -14,7 +14,8 @@ def test_bucket_allows_burst_then_refills():
 
 
 def test_api_answers_429_with_retry_after(sqlite_engine, tmp_path):
-    settings = Settings(data_dir=tmp_path, rate_limit_per_minute=60, rate_limit_burst=2)
+    # one token a minute: no refill between requests however slow the machine is
+    settings = Settings(data_dir=tmp_path, rate_limit_per_minute=1, rate_limit_burst=2)
     with TestClient(create_app(settings, engine=sqlite_engine)) as c:
         codes = [c.get("/storefront/nothing").status_code for _ in range(3)]
         assert codes[:2] == [404, 404] and codes[2] == 429

@@ -4,6 +4,7 @@ register themselves from `shopops.web.pages`."""
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import time
 from pathlib import Path
 from typing import Annotated
@@ -29,7 +30,10 @@ from shopops.web.render import render, save_session
 
 STATIC = Path(__file__).parent / "static"
 PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
-PAGES = ("overview", "orders", "traffic", "conversion", "customers", "products")
+# Navigation order; a module listed here that does not exist yet is skipped, so an area can
+# add its page module without editing this file again.
+PAGES = ("overview", "orders", "returns", "traffic", "conversion", "customers", "products")
+PAGES += ("promotions", "catalog")
 # Operations' pages (goals, alerts, reports: shopops.ops).
 PAGES += ("ops_goals", "ops_alerts", "ops_reports")
 
@@ -116,7 +120,8 @@ def install_console(app: FastAPI) -> None:
     """Mount the console at /console with its HTML error pages (the API keeps its JSON)."""
     app.state.console_secret = console_secret(app.state.settings.data_dir)
     for name in PAGES:
-        importlib.import_module(f"shopops.web.pages.{name}")
+        if importlib.util.find_spec(f"shopops.web.pages.{name}") is not None:
+            importlib.import_module(f"shopops.web.pages.{name}")
     app.include_router(router)
 
     @app.exception_handler(NeedsSignIn)

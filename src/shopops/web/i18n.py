@@ -21,9 +21,22 @@ LOCALES = ("zh_CN", "en")
 
 @cache
 def translations(locale: str) -> gettext.GNUTranslations:
-    """The catalog of `locale`, built in memory from its .po (no build step for users)."""
-    with (LOCALE_DIR / locale / "LC_MESSAGES" / "messages.po").open("rb") as fh:
-        catalog = read_po(fh, locale=locale)
+    """The catalog of `locale`, built in memory from its .po files (no build step for users).
+
+    Every `*.po` in the locale's folder is merged (one file per area: pages, operations,
+    catalog…) so areas can grow their messages without touching each other's files."""
+    folder = LOCALE_DIR / locale / "LC_MESSAGES"
+    catalog = None
+    for path in sorted(folder.glob("*.po")):
+        with path.open("rb") as fh:
+            part = read_po(fh, locale=locale)
+        if catalog is None:
+            catalog = part
+            continue
+        for message in part:
+            if message.id:
+                catalog[message.id] = message
+    assert catalog is not None, f"no catalog in {folder}"
     buf = io.BytesIO()
     write_mo(buf, catalog)
     buf.seek(0)

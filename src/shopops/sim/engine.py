@@ -402,18 +402,15 @@ class DayRun:
             s.on_order[sku] = arrival
 
     def _ingest(self, received: dt.datetime) -> None:
-        for distinct_id, customer_id, at in self.identities:
-            tracking.identify(
-                self.store, distinct_id=distinct_id, customer_id=customer_id, received_at=at
-            )
+        # The day's sign-ins and events in bulk: one sync each, the same frames and checks.
+        tracking.identify_many(self.store, identities=self.identities)
         received = max(
             [received, *[dt.datetime.fromisoformat(e["timestamp"]) for e in self.events[-1:]]]
         )
-        for start in range(0, len(self.events), tracking.MAX_BATCH):
-            tracking.ingest_batch(
-                self.store, events=self.events[start : start + tracking.MAX_BATCH],
-                received_at=received, user_agent="Mozilla/5.0 (iPhone) shopops-sim",
-            )  # fmt: skip
+        tracking.ingest_many(
+            self.store, events=self.events, received_at=received,
+            user_agent="Mozilla/5.0 (iPhone) shopops-sim",
+        )  # fmt: skip
         self.truth.events = len(self.events)
 
 

@@ -173,9 +173,61 @@ def ingest_batch(
             f"a batch holds at most {MAX_BATCH} events",
             details={"max": MAX_BATCH, "got": len(events)},
         )
-    received_ms = _ms(received_at or utcnow())
-    sent_ms = epoch_ms(sent_at) if sent_at is not None else None
+    context = _context(received_at, sent_at, user_agent, province, project)
+    result, frame = _batch_frame(events, body, context)
+    if frame is not None:
+        _append(store, frame)
+    return result
+
+
+def ingest_many(
+    store: EventStore,
+    *,
+    events: Sequence[Any],
+    received_at: dt.datetime | None = None,
+    user_agent: str = "",
+    province: str = "",
+    project: str = "",
+) -> IngestResult:
+    """`ingest_batch` for a loader holding many events (an import, the simulator's day):
+    the same validation, one log frame per MAX_BATCH events, one sync for them all.
+    `rejected` indexes count from the start of `events`."""
+    context = _context(received_at, None, user_agent, province, project)
+    result = IngestResult()
+    frames: list[bytes] = []
+    for start in range(0, len(events), MAX_BATCH):
+        part, frame = _batch_frame(events[start : start + MAX_BATCH], None, context)
+        result.accepted += part.accepted
+        result.rejected.extend(Rejected(start + r.index, r.reasons) for r in part.rejected)
+        if frame is not None:
+            frames.append(frame)
+    try:
+        store.log.append_many(frames)
+    except (OSError, RuntimeError) as exc:
+        raise TrackingUnavailable("the event log could not store the batch; retry") from exc
+    return result
+
+
+def _context(
+    received_at: dt.datetime | None, sent_at: Any, user_agent: str, province: str, project: str
+) -> dict[str, Any]:
     device, os_name = _device(user_agent[:512])
+    return {
+        "kind": "batch",
+        "received_ms": _ms(received_at or utcnow()),
+        "sent_ms": epoch_ms(sent_at) if sent_at is not None else None,
+        "device": device,
+        "os": os_name,
+        "province": province[:32],
+        "project": project[:MAX_ID],
+    }
+
+
+def _batch_frame(
+    events: Sequence[Any], body: bytes | None, context: dict[str, Any]
+) -> tuple[IngestResult, bytes | None]:
+    """Validate a batch; its log frame (header + the wire bytes or the events' JSON), or None
+    when nothing was accepted."""
     result = IngestResult()
     ids: dict[int, str] = {}
     for index, raw in enumerate(events):
@@ -190,21 +242,11 @@ def ingest_batch(
         if uuid_in is None:
             ids[index] = _event_id(raw)
     result.accepted = len(events) - len(result.rejected)
-    if result.accepted:
-        header = {
-            "kind": "batch",
-            "received_ms": received_ms,
-            "sent_ms": sent_ms,
-            "device": device,
-            "os": os_name,
-            "province": province[:32],
-            "project": project[:MAX_ID],
-            "rejected": [r.index for r in result.rejected],
-            "ids": ids,
-        }
-        payload = body if body is not None else json.dumps(events, default=str).encode()
-        _append(store, log.encode_frame(header, payload))
-    return result
+    if not result.accepted:
+        return result, None
+    header = {**context, "rejected": [r.index for r in result.rejected], "ids": ids}
+    payload = body if body is not None else json.dumps(events, default=str).encode()
+    return result, log.encode_frame(header, payload)
 
 
 def _append(store: EventStore, payload: bytes) -> None:
@@ -248,6 +290,18 @@ def identify(
     too, when facts are built — belong to person `str(customer_id)`. The first customer an id
     is merged into keeps it (a shared device does not move history between customers).
     Durable like any event; returns the person id."""
+    _check_identity(distinct_id, customer_id)
+    header = {
+        "kind": "identify",
+        "received_ms": _ms(received_at or utcnow()),
+        "distinct_id": distinct_id,
+        "customer_id": customer_id,
+    }
+    _append(store, log.encode_frame(header, b""))
+    return str(customer_id)
+
+
+def _check_identity(distinct_id: Any, customer_id: Any) -> None:
     if not isinstance(distinct_id, str) or not 1 <= len(distinct_id) <= MAX_ID:
         raise InvalidEvent(
             f"distinct_id: a string of 1–{MAX_ID} characters is required",
@@ -257,14 +311,25 @@ def identify(
         raise InvalidEvent(
             "customer_id: a positive integer is required", details={"field": "customer_id"}
         )
-    header = {
-        "kind": "identify",
-        "received_ms": _ms(received_at or utcnow()),
-        "distinct_id": distinct_id,
-        "customer_id": customer_id,
-    }
-    _append(store, log.encode_frame(header, b""))
-    return str(customer_id)
+
+
+def identify_many(store: EventStore, *, identities: Sequence[tuple[str, int, dt.datetime]]) -> None:
+    """`identify` for many (distinct id, customer id, received at) at once: each checked as
+    `identify` checks it (InvalidEvent before anything is written), one sync for them all."""
+    frames = []
+    for distinct_id, customer_id, received_at in identities:
+        _check_identity(distinct_id, customer_id)
+        header = {
+            "kind": "identify",
+            "received_ms": _ms(received_at),
+            "distinct_id": distinct_id,
+            "customer_id": customer_id,
+        }
+        frames.append(log.encode_frame(header, b""))
+    try:
+        store.log.append_many(frames)
+    except (OSError, RuntimeError) as exc:
+        raise TrackingUnavailable("the event log could not store the batch; retry") from exc
 
 
 def compact_events(store: EventStore) -> int:

@@ -120,6 +120,19 @@ class EventLog:
 
     def append(self, payload: bytes) -> None:
         """Append one frame and return once it is durable (or raise: then nothing is promised)."""
+        self._sync_until(self._write(payload))
+
+    def append_many(self, payloads: list[bytes]) -> None:
+        """Append frames and return once all are durable: one sync for the lot (a bulk
+        loader's path; each frame is whole on its own, as `append` writes it)."""
+        position = None
+        for payload in payloads:
+            position = self._write(payload)
+        if position is not None:
+            self._sync_until(position)
+
+    def _write(self, payload: bytes) -> int:
+        """Write one frame (not yet synced); returns the logical position after it."""
         data = frame(payload)
         with self._lock:
             segment = self._segment
@@ -139,8 +152,7 @@ class EventLog:
             _write_all(segment.fd, data)
             segment.size += len(data)
             self._written += len(data)
-            mine = self._written
-        self._sync_until(mine)
+            return self._written
 
     def _sync_until(self, position: int) -> None:
         with self._sync_lock:

@@ -7,11 +7,18 @@ import csv
 import datetime as dt
 import io
 from collections import Counter
+from pathlib import Path
+
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
 
 from shopops.analytics.analyses.basket import basket
 from shopops.analytics.engine import open_warehouse
 from shopops.analytics.metrics import evaluate
 from shopops.analytics.periods import Period
+from shopops.db import session_scope
+from shopops.inventory.service import stock_health
 from shopops.web.i18n import Formatter
 from tests.web.conftest import END, sign_in
 
@@ -29,21 +36,81 @@ def test_products_is_for_operators_and_analysts(app) -> None:  # type: ignore[no
     assert sign_in(app, "agent").get("/console/products").status_code == 403
 
 
-def test_ranking_and_hit_share_match_the_analytics(app, shop) -> None:  # type: ignore[no-untyped-def]
+def _paid_lines(settings) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+    """The order lines of orders paid in the range, read straight from the Parquet files."""
+    root = Path(settings.data_dir) / "warehouse"
+    orders = pq.read_table(root / "fact_orders").to_pandas()
+    lines = pq.read_table(root / "fact_order_lines").to_pandas()
+    paid = orders[orders["paid_date"].notna()]
+    paid = paid[(paid["paid_date"] >= START) & (paid["paid_date"] <= END)]
+    return lines[lines["order_id"].isin(set(paid["order_id"]))]
+
+
+def test_ranking_by_gmv_units_and_abc_match_plain_pandas(app, shop) -> None:  # type: ignore[no-untyped-def]
     settings, _ = shop
+    lines = _paid_lines(settings)
+    by_product = lines.groupby("product_id").agg(
+        gmv=("total", "sum"), units=("quantity", "sum"), orders=("order_id", "nunique")
+    )
+    client = sign_in(app, "analyst")
+    rows = _csv(client.get("/console/products", params={**RANGE, "export": "ranking_csv"}).text)
+    got = {int(r["product_id"]): (int(r["gmv"]), int(r["units"]), int(r["orders"])) for r in rows}
+    assert got == {
+        int(p): (int(g.gmv), int(g.units), int(g.orders)) for p, g in by_product.iterrows()
+    }
+    gmv = [int(r["gmv"]) for r in rows]
+    assert gmv == sorted(gmv, reverse=True) and len(gmv) > 3
+    # ABC by hand: A while the GMV before the product is under 80 %, B under 95 %.
+    total, before, expect = sum(gmv), 0, []
+    for g in gmv:
+        expect.append("A" if before < 0.8 * total else "B" if before < 0.95 * total else "C")
+        before += g
+    assert [r["abc"] for r in rows] == expect
+    abc = _csv(client.get("/console/products", params={**RANGE, "export": "abc_csv"}).text)
+    assert {r["abc"]: int(r["products"]) for r in abc} == {
+        c: expect.count(c) for c in ("A", "B", "C")
+    }
+    # The orders column is the same count as the basket analysis's single itemsets.
     wh = open_warehouse(settings.data_dir)
     result = basket(wh, start=START, end=END, min_support=0.01, max_size=2)
     singles = Counter({k[0]: n for k, n in result.itemsets.items() if len(k) == 1})
-    client = sign_in(app, "analyst")
-    rows = _csv(client.get("/console/products", params={**RANGE, "export": "ranking_csv"}).text)
-    assert {int(r["product_id"]): int(r["orders"]) for r in rows} == dict(singles)
-    counts = [int(r["orders"]) for r in rows]
-    assert counts == sorted(counts, reverse=True) and counts[0] == singles.most_common(1)[0][1]
+    assert {p: o for p, (_, _, o) in got.items() if p in singles} == dict(singles)
     ev = evaluate(wh, ["hit_product_share"], Period(START, END), compare=None)
     share = ev["hit_product_share"].value
     assert share and 0 < share <= 1
     page = client.get("/console/products", params=RANGE).text
     assert Formatter("zh_CN").percent(share) in page
+    units = client.get("/console/products", params={**RANGE, "rank_by": "units"}).text
+    top_units = by_product.sort_values(["units"], ascending=False).iloc[0]
+    assert Formatter("zh_CN").number(int(top_units.units)) in units.split('id="ranking-table"')[1]
+
+
+def test_stock_health_cover_days(app, shop) -> None:  # type: ignore[no-untyped-def]
+    settings, engine = shop
+    root = Path(settings.data_dir) / "warehouse"
+    orders = pq.read_table(root / "fact_orders").to_pandas()
+    lines = pq.read_table(root / "fact_order_lines").to_pandas()
+    first = END - dt.timedelta(days=27)
+    paid = orders[orders["paid_date"].notna()]
+    paid = paid[(paid["paid_date"] >= first) & (paid["paid_date"] <= END)]
+    sold = lines[lines["order_id"].isin(set(paid["order_id"]))].groupby("sku_id")["quantity"].sum()
+    with session_scope(engine) as s:
+        health = {h.sku_id: h for h in stock_health(s, limit=10_000).items}
+    client = sign_in(app, "operator")
+    rows = _csv(client.get("/console/products", params={**RANGE, "export": "stock_csv"}).text)
+    assert len(rows) == len(health) > 0
+    checked = 0
+    for r in rows:
+        sku = int(r["sku_id"])
+        assert int(r["available"]) == health[sku].available
+        assert (r["below_safety"] == "True") == health[sku].below_safety
+        units = int(sold.get(sku, 0))
+        if units:
+            assert float(r["cover_days"]) == pytest.approx(health[sku].available / (units / 28))
+            checked += 1
+        else:
+            assert r["cover_days"] == ""
+    assert checked > 0
 
 
 def test_rules_export_and_product_drill_down(app, shop) -> None:  # type: ignore[no-untyped-def]

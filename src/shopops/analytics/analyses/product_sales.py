@@ -108,3 +108,15 @@ def hourly_gmv(wh: Warehouse, *, day: dt.date, timezone: str) -> list[int]:
     for hour, amount in zip(local.dt.hour, df["paid_amount"].fillna(0), strict=True):
         hours[int(hour)] += int(amount)
     return hours
+
+
+def sku_products(wh: Warehouse) -> dict[int, tuple[str, int, str]]:
+    """Per SKU its code, product id and title, from the product dimension."""
+    d = table(wh, "dim_product")
+    df = frame(wh, d.select("sku_id", "sku_code", "product_id", "title"))
+    return {
+        int(s): (str(c or ""), int(p) if p == p else 0, str(t or ""))
+        for s, c, p, t in zip(
+            df["sku_id"], df["sku_code"], df["product_id"], df["title"], strict=True
+        )
+    }

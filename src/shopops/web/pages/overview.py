@@ -1,5 +1,7 @@
 """Overview: period KPI cards with change vs the previous period and a sparkline, the
-GMV = UV × CVR × AOV decomposition, daily GMV and GMV by channel (click a bar to filter)."""
+GMV = UV × CVR × AOV decomposition, hourly GMV of a day vs the same weekday a week before,
+daily GMV and GMV by channel (click a bar to filter). Warehouse results come from the
+console's cache (`web/cache.py`), recomputed when the loader writes new data."""
 
 from __future__ import annotations
 
@@ -11,12 +13,14 @@ from fastapi import Depends, Query, Request
 from fastapi.responses import Response
 
 from shopops.accounts.models import Role
-from shopops.analytics.engine import open_warehouse
+from shopops.analytics.analyses.product_sales import hourly_gmv
+from shopops.analytics.engine import Warehouse
 from shopops.analytics.metrics import METRICS, evaluate
 from shopops.analytics.metrics.decomposition import decompose_evaluation
 from shopops.analytics.periods import Period, shop_today
 from shopops.web.app import router
 from shopops.web.auth import ConsoleGuard, ConsoleViewer
+from shopops.web.cache import cached
 from shopops.web.export import table_response
 from shopops.web.render import register_page, render
 
@@ -47,9 +51,20 @@ def _default(today: dt.date) -> Period:
     return Period(last - dt.timedelta(days=6), last)
 
 
-def overview_data(request: Request, period: Period, channel: str | None) -> dict[str, Any]:
-    wh = open_warehouse(request.app.state.settings.data_dir)
-    tz = request.app.state.settings.timezone
+def parse_day(request: Request, day: str | None) -> tuple[dt.date, str | None]:
+    """The day of the hourly chart (default: the shop's today) and an error for its field."""
+    today = shop_today(request.app.state.settings.timezone)
+    if not day:
+        return today, None
+    try:
+        return dt.date.fromisoformat(day), None
+    except ValueError:
+        return today, "Dates are written YYYY-MM-DD."
+
+
+def _compute(
+    wh: Warehouse, period: Period, channel: str | None, day: dt.date, tz: str
+) -> dict[str, Any]:
     filters = {"channel": [channel]} if channel else None
     # Under a channel filter, only the metrics that can be sliced by channel (refund rate can't).
     codes = [c for c in KPIS if not channel or "channel" in METRICS[c].dims]
@@ -58,7 +73,28 @@ def overview_data(request: Request, period: Period, channel: str | None) -> dict
     by_channel = evaluate(wh, ["gmv", "uv"], period, by="channel", compare=None, timezone=tz)
     assert ev.previous_period is not None
     decomposition = decompose_evaluation(ev.measures, period, ev.previous_period)
-    return {"evaluation": ev, "by_channel": by_channel, "decomposition": decomposition}
+    week_before = day - dt.timedelta(days=7)
+    hourly = {
+        "day": day,
+        "week_before": week_before,
+        "today": hourly_gmv(wh, day=day, timezone=tz),
+        "before": hourly_gmv(wh, day=week_before, timezone=tz),
+    }
+    return {
+        "evaluation": ev,
+        "by_channel": by_channel,
+        "decomposition": decomposition,
+        "hourly": hourly,
+    }
+
+
+def overview_data(
+    request: Request, period: Period, channel: str | None, day: dt.date | None = None
+) -> dict[str, Any]:
+    tz = request.app.state.settings.timezone
+    day = day or shop_today(tz)
+    key = ("overview", period.start, period.end, channel, day)
+    return cached(request, key, lambda wh: _compute(wh, period, channel, day, tz))
 
 
 @router.get("/")
@@ -68,12 +104,20 @@ def overview(
     start: Annotated[str | None, Query(max_length=10)] = None,
     end: Annotated[str | None, Query(max_length=10)] = None,
     channel: Annotated[str | None, Query(max_length=40)] = None,
-    export: Annotated[str | None, Query(pattern="^(csv|xlsx)$")] = None,
+    day: Annotated[str | None, Query(max_length=10)] = None,
+    export: Annotated[str | None, Query(pattern="^(csv|xlsx|hourly_csv|hourly_xlsx)$")] = None,
 ) -> Response:
     period, date_error = _period(request, start, end)
-    data = overview_data(request, period, channel or None)
+    hour_day, day_error = parse_day(request, day)
+    data = overview_data(request, period, channel or None, hour_day)
+    hourly = data["hourly"]
     ev = data["evaluation"]
     cards = [ev[c] for c in KPIS if c in ev.results]
+    if export and export.startswith("hourly"):
+        header = ["hour", f"gmv_{hourly['day']}", f"gmv_{hourly['week_before']}"]
+        rows_h = [[h, hourly["today"][h], hourly["before"][h]] for h in range(24)]
+        name = f"overview_hourly_{hourly['day']}"
+        return table_response(name, export.removeprefix("hourly_"), header, rows_h)
     if export:
         header = ["code", "name_zh", "name_en", "value", "previous", "change"]
         rows = [
@@ -84,7 +128,31 @@ def overview(
     gmv = ev["gmv"]
     series = [p for p in gmv.series if p["value"] is not None]
     chans = data["by_channel"]["gmv"].breakdown
+    hours = list(range(24))
     figures = {
+        "gmv_hourly": {
+            "data": [
+                {
+                    "type": "bar",
+                    "name": str(hourly["day"]),
+                    "x": hours,
+                    "y": [v / 100 for v in hourly["today"]],
+                },
+                {
+                    "type": "scatter",
+                    "mode": "lines+markers",
+                    "name": str(hourly["week_before"]),
+                    "x": hours,
+                    "y": [v / 100 for v in hourly["before"]],
+                },
+            ],
+            "layout": {
+                "margin": {"t": 10, "l": 50, "r": 10, "b": 40},
+                "height": 280,
+                "xaxis": {"dtick": 2},
+                "legend": {"orientation": "h"},
+            },
+        },
         "gmv_daily": {
             "data": [
                 {
@@ -124,6 +192,9 @@ def overview(
         period=period,
         channel=channel,
         date_error=date_error,
+        day_error=day_error,
+        hourly=hourly,
+        hourly_totals=(sum(hourly["today"]), sum(hourly["before"])),
         cards=cards,
         sparks=sparks,
         decomposition=data["decomposition"],

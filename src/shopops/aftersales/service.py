@@ -110,6 +110,15 @@ def list_returns(
     return list(session.scalars(page))
 
 
+def count_returns(session: Session) -> dict[str, int]:
+    """How many requests are in each status (every status present, 0 when none)."""
+    counts = dict.fromkeys((x.value for x in ReturnStatus), 0)
+    stmt = select(ReturnRequest.status, func.count()).group_by(ReturnRequest.status)
+    for status, n in session.execute(stmt):
+        counts[status] = int(n)
+    return counts
+
+
 def _returned_units(session: Session, *, order_id: int) -> dict[int, int]:
     """Units of each line in this order's requests that were not rejected."""
     stmt = (

@@ -6,6 +6,7 @@
 from shopops.promotions.service.campaigns import (
     attach_promotion,
     campaign_phases,
+    campaign_report,
     campaign_results,
     campaign_view,
     create_campaign,
@@ -24,6 +25,7 @@ from shopops.promotions.service.coupons import (
     list_templates,
     on_customer_registered,
     on_order_paid,
+    template_counts,
     wallet,
 )
 from shopops.promotions.service.definitions import (
@@ -38,6 +40,7 @@ from shopops.promotions.service.ledger import grant_cashback, ledger_problems, o
 __all__ = [
     "attach_promotion",
     "campaign_phases",
+    "campaign_report",
     "campaign_results",
     "campaign_view",
     "change_status",
@@ -65,6 +68,7 @@ __all__ = [
     "price_promotions",
     "release_order",
     "suspended",
+    "template_counts",
     "update_promotion",
     "wallet",
 ]

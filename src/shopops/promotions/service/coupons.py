@@ -315,3 +315,29 @@ def on_order_paid(session: Session, event: OutboxEvent) -> None:
 
 def coupon_summary(coupon: Coupon) -> dict[str, Any]:
     return events.coupon(coupon)
+
+
+def template_counts(
+    session: Session,
+    *,
+    issued_from: dt.datetime | None = None,
+    issued_to: dt.datetime | None = None,
+) -> dict[int, dict[str, int]]:
+    """Per template, of the coupons issued in [issued_from, issued_to): how many were issued,
+    claimed by shoppers themselves (`claim_coupon`) and are redeemed (held by an order)."""
+    window = []
+    if issued_from is not None:
+        window.append(Coupon.issued_at >= issued_from)
+    if issued_to is not None:
+        window.append(Coupon.issued_at < issued_to)
+    rows = session.execute(
+        select(
+            Coupon.template_id,
+            func.count(),
+            func.count().filter(Coupon.reason == "claimed"),
+            func.count().filter(Coupon.status == CouponStatus.REDEEMED),
+        )
+        .where(*window)
+        .group_by(Coupon.template_id)
+    )
+    return {tid: {"issued": int(i), "claimed": int(c), "redeemed": int(r)} for tid, i, c, r in rows}

@@ -32,6 +32,8 @@ CARRIERS = (("sf", 30), ("jd", 20), ("zto", 25), ("yto", 20), ("ems", 5))
 PAYMENT_TIMEOUT = dt.timedelta(minutes=30)
 RETRY_AFTER_FAILURE = 0.55  # a failed payment is retried on another channel this often
 COMPLETE_AFTER_DAYS = (3, 9)  # the buyer confirms receipt (确认收货) after delivery
+SCAN_KINDS = frozenset({"transit", "deliver"})  # carried out as carrier feeds (run_scans)
+RETURN_WHOLE_ORDER = 0.6  # a return sends every line back this often (else one line)
 
 
 @dataclass(order=True)
@@ -92,6 +94,39 @@ class Lifecycle:
             key = f"{action.kind}:{exc.code}"
             out.errors[key] = out.errors.get(key, 0) + 1
 
+    def run_scans(self, session: Session, actions: list[Action], out: Outcome) -> None:
+        """Transit and delivery actions of one window as one carrier feed (`record_scans`,
+        each scan at its own time): the courier's pick-up and trunk scans, or out for delivery
+        then delivered 1–5 h later. An action with a refused scan is skipped and counted."""
+        scans: list[fulfillment.Scan] = []
+        for action in actions:
+            _order_id, shipment_id = action.args
+            if action.kind == "transit":
+                first, second, then = "picked_up", "in_transit", action.at
+            else:
+                first, second = "out_for_delivery", "delivered"
+                then = action.at + dt.timedelta(hours=self.rng.uniform(1, 5))
+            scans.append(fulfillment.Scan(shipment_id, first, action.at))
+            scans.append(fulfillment.Scan(shipment_id, second, then))
+        try:
+            with session.begin_nested():
+                results = fulfillment.record_scans(session, scans=scans)
+        except ShopOpsError:
+            # An order move refused inside the feed undid it: carry the actions out one by one.
+            for action in actions:
+                self.run(session, action, out)
+            return
+        for k, action in enumerate(actions):
+            refused = [r for r in results[2 * k : 2 * k + 2] if isinstance(r, ShopOpsError)]
+            if refused:
+                out.skipped += 1
+                key = f"{action.kind}:{refused[0].code}"
+                out.errors[key] = out.errors.get(key, 0) + 1
+            elif action.kind == "transit":
+                self._after_transit(action)
+            else:
+                self._after_delivery(action, out)
+
     def _pay(self, session: Session, action: Action, out: Outcome) -> None:
         order_id, attempt = action.args
         customer_id, return_p, channel = self.orders[order_id]
@@ -126,20 +161,27 @@ class Lifecycle:
         self.schedule(action.at + dt.timedelta(hours=hours), "transit", order_id, shipment.id)
 
     def _transit(self, session: Session, action: Action, out: Outcome) -> None:
-        order_id, shipment_id = action.args
+        _order_id, shipment_id = action.args
         # ship_order records the hand-over scan; the courier's pick-up and trunk scans follow.
         fulfillment.record_tracking_event(session, shipment_id=shipment_id, status="picked_up")
         fulfillment.record_tracking_event(session, shipment_id=shipment_id, status="in_transit")
+        self._after_transit(action)
+
+    def _after_transit(self, action: Action) -> None:
         hours = self.rng.uniform(18, 60)
-        self.schedule(action.at + dt.timedelta(hours=hours), "deliver", order_id, shipment_id)
+        self.schedule(action.at + dt.timedelta(hours=hours), "deliver", *action.args)
 
     def _deliver(self, session: Session, action: Action, out: Outcome) -> None:
-        order_id, shipment_id = action.args
+        _order_id, shipment_id = action.args
         fulfillment.record_tracking_event(
             session, shipment_id=shipment_id, status="out_for_delivery"
         )
         set_clock(session, action.at + dt.timedelta(hours=self.rng.uniform(1, 5)))
         fulfillment.record_tracking_event(session, shipment_id=shipment_id, status="delivered")
+        self._after_delivery(action, out)
+
+    def _after_delivery(self, action: Action, out: Outcome) -> None:
+        order_id, _shipment_id = action.args
         out.delivered += 1
         _customer, return_p, _channel = self.orders[order_id]
         if self.rng.random() < return_p * self.return_factor:
@@ -159,14 +201,18 @@ class Lifecycle:
         (order_id,) = action.args
         customer_id, _p, _channel = self.orders.pop(order_id)
         order = orders.get_order(session, order_id=order_id, details=True)
-        line = self.rng.choice(order.lines)
+        # Most returns send the whole parcel back; some keep the add-ons and return one item.
+        if len(order.lines) > 1 and self.rng.random() >= RETURN_WHOLE_ORDER:
+            chosen = [self.rng.choice(order.lines)]
+        else:
+            chosen = list(order.lines)
         quality = self.rng.random() < 0.35
         request = aftersales.request_return(
             session,
             customer_id=customer_id,
             order_number=order.number,
             kind="return",
-            lines=[(line.id, line.quantity)],
+            lines=[(line.id, line.quantity) for line in chosen],
             no_reason=not quality,
             reason="质量问题 / faulty" if quality else "七天无理由 / changed my mind",
         )

@@ -52,22 +52,22 @@ PERSONAS: tuple[Persona, ...] = (
     Persona(
         "tech_enthusiast", "25–35 岁男性科技爱好者 tech enthusiast", 0.42, 1.2,
         {"earphones": 2.0, "keyboards-mice": 2.5, "chargers": 1.6, "storage": 1.8},
-        0.85, (1991, 2001), 0.5, 0.38, 0.5, 24.0, 0.045,
+        0.85, (1991, 2001), 0.5, 0.38, 0.5, 24.0, 0.05,
     ),
     Persona(
         "student", "学生党 student", 0.22, 0.8,
         {"cables": 2.0, "phone-cases": 2.2, "screen-protectors": 2.0, "earphones": 1.5},
-        0.55, (2002, 2008), 0.85, 0.3, 0.38, 28.0, 0.055,
+        0.55, (2002, 2008), 0.85, 0.3, 0.38, 28.0, 0.06,
     ),
     Persona(
         "office_worker", "都市白领 office worker", 0.24, 1.0,
         {"power-banks": 1.8, "chargers": 1.5, "wearables": 1.6},
-        0.45, (1986, 1998), 0.55, 0.35, 0.42, 26.0, 0.045,
+        0.45, (1986, 1998), 0.55, 0.35, 0.42, 26.0, 0.05,
     ),
     Persona(
         "gift_buyer", "送礼长辈 gift buyer", 0.12, 0.9,
         {"wearables": 3.0, "earphones": 1.6, "power-banks": 1.4},
-        0.6, (1968, 1985), 0.2, 0.45, 0.28, 35.0, 0.035,
+        0.6, (1968, 1985), 0.2, 0.45, 0.28, 35.0, 0.04,
     ),
 )  # fmt: skip
 BY_CODE = {p.code: p for p in PERSONAS}

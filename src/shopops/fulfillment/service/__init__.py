@@ -11,6 +11,7 @@ from shopops.fulfillment.service.carriers import (
     set_rate,
     update_carrier,
 )
+from shopops.fulfillment.service.scans import Scan, record_scans
 from shopops.fulfillment.service.shipping import create_return_shipment, ship_order
 from shopops.fulfillment.service.tracking import (
     Scorecard,
@@ -23,6 +24,7 @@ from shopops.fulfillment.service.tracking import (
 )
 
 __all__ = [
+    "Scan",
     "Scorecard",
     "carrier_scorecard",
     "create_carrier",
@@ -33,6 +35,7 @@ __all__ = [
     "list_carriers",
     "list_shipments",
     "quote",
+    "record_scans",
     "record_tracking_event",
     "set_rate",
     "ship_order",

@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session, selectinload
 
 from shopops.db import now
@@ -59,15 +59,29 @@ def record_tracking_event(
     `shipment.delivered`; an exception emits `shipment.exception`.
     409 `illegal_tracking_transition`; 422 `unknown_tracking_status`.
     """
+    new = parse_status(status)
+    # Row lock: two webhooks for one parcel apply one after the other.
+    shipment = get_shipment(session, shipment_id=shipment_id, for_update=True)
+    event = apply_scan(session, shipment, new, location, description)
+    session.flush()
+    return event
+
+
+def parse_status(status: str) -> TrackingStatus:
     try:
-        new = TrackingStatus(status)
+        return TrackingStatus(status)
     except ValueError as exc:
         raise UnknownTrackingStatus(
             f"unknown tracking status {status!r}",
             details={"status": status, "allowed": [s.value for s in TrackingStatus]},
         ) from exc
-    # Row lock: two webhooks for one parcel apply one after the other.
-    shipment = get_shipment(session, shipment_id=shipment_id, for_update=True)
+
+
+def apply_scan(
+    session: Session, shipment: Shipment, new: TrackingStatus, location: str, description: str
+) -> TrackingEvent:
+    """One scan on a locked shipment at the session's clock (not flushed): the state machine
+    check, the event, and the moves it causes. Refuses before changing anything."""
     current = shipment.status
     try:
         step = rules.tracking_step(current, new)
@@ -91,10 +105,14 @@ def record_tracking_event(
             return last
     at = now(session)
     event = TrackingEvent(status=new, location=location, description=text, occurred_at=at)
-    shipment.events.append(event)
+    if "events" in inspect(shipment).unloaded:
+        # Not loaded: add the row without reading the parcel's whole history first.
+        event.shipment_id = shipment.id
+        session.add(event)
+    else:
+        shipment.events.append(event)
     if step is TrackingStep.ADVANCE:
         _advance(session, shipment, new, event)
-    session.flush()
     return event
 
 

@@ -3,6 +3,8 @@ drawn with data and no console errors. Screenshots in tests/web/artifacts/ (giti
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from tests.web.conftest import END
@@ -33,4 +35,81 @@ def test_analytics_page_draws_its_charts(chromium, base_url, name) -> None:  # t
         page.wait_for_selector(f"#{chart} .main-svg")
         assert page.evaluate(POINTS, chart) > 0, chart
     page.screenshot(path=ARTIFACTS / f"{name}.png", full_page=True)
+    assert errors == []
+
+
+# Page coordinates of point `i` of a chart's first trace: the centre of its drawn shape (bars,
+# treemap tiles), or for a heatmap the centre of cell (x index i, y index j) from the axes;
+# scrolled into view first (the mouse only reaches what the viewport shows).
+SHAPE = """([id, i]) => { const el = document.getElementById(id); el.scrollIntoView();
+  const shapes = el.querySelectorAll('.trace .point path, g.slice path.surface');
+  const r = shapes[i].getBoundingClientRect();
+  return [r.x + r.width / 2, r.y + r.height / 2]; }"""
+CELL = """([id, i, j]) => { const el = document.getElementById(id); el.scrollIntoView();
+  const L = el._fullLayout;
+  const t = el._fullData[0]; const box = el.getBoundingClientRect();
+  return [box.x + L.xaxis._offset + L.xaxis.d2p(t.x[i]),
+          box.y + L.yaxis._offset + L.yaxis.d2p(t.y[j])]; }"""
+
+
+def _click(page, xy) -> None:  # type: ignore[no-untyped-def]
+    # A real pointer: move first (Plotly picks the point on hover), then press and release.
+    page.mouse.move(xy[0], xy[1])
+    page.wait_for_timeout(150)
+    page.mouse.click(xy[0], xy[1])
+
+
+def _open(page, url: str, chart: str) -> None:  # type: ignore[no-untyped-def]
+    page.goto(url)
+    page.wait_for_selector(f"#{chart}[data-drawn='1']")
+
+
+def test_products_bar_click_opens_the_product(chromium, base_url) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    page, errors = _page(chromium, base_url, "analyst")
+    _open(page, f"/console/products?{RANGE}", "ranking")
+    expected = page.evaluate("() => document.getElementById('ranking')._fullData[0].customdata")
+    # A bar in the middle: the top one sits under Plotly's mode bar.
+    i = len(expected) // 2
+    with page.expect_navigation():
+        _click(page, page.evaluate(SHAPE, ["ranking", i]))
+    assert page.url.endswith(expected[i])
+    page.wait_for_selector("#product-view #item-gmv")
+    assert errors == []
+
+
+def test_customers_charts_drill_down_to_customer_lists(chromium, base_url) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    page, errors = _page(chromium, base_url, "operator")
+    url = f"/console/customers?{RANGE}"
+    _open(page, url, "clv")
+    with page.expect_navigation():
+        _click(page, page.evaluate(SHAPE, ["clv", 0]))
+    assert "/console/customers/list?" in page.url and "clv_lo=0" in page.url
+    assert page.locator("#customer-list tbody tr").count() > 0
+    _open(page, url, "retention")
+    with page.expect_navigation():
+        _click(page, page.evaluate(CELL, ["retention", 0, 0]))
+    assert "cohort=" in page.url and "k=0" in page.url
+    assert page.locator("#customer-list tbody tr").count() > 0
+    _open(page, url, "rfm")
+    with page.expect_navigation():
+        _click(page, page.evaluate(SHAPE, ["rfm", 0]))
+    assert "segment=" in page.url
+    rows = page.locator("#customer-list tbody tr").count()
+    assert rows > 0
+    with page.expect_download() as download:
+        page.click("#export-csv")
+    text = Path(download.value.path()).read_text(encoding="utf-8-sig")
+    assert len(text.strip().splitlines()) - 1 == int(
+        page.evaluate("() => document.getElementById('list-total').dataset.total")
+    )
+    assert errors == []
+
+
+def test_overview_channel_bar_filters_the_overview(chromium, base_url) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    page, errors = _page(chromium, base_url, "analyst")
+    _open(page, f"/console/?{RANGE}", "gmv_channel")
+    page.wait_for_selector("#gmv_hourly[data-drawn='1']")
+    with page.expect_navigation():
+        _click(page, page.evaluate(SHAPE, ["gmv_channel", 0]))
+    assert "channel=" in page.url
     assert errors == []

@@ -13,10 +13,11 @@ from fastapi.responses import Response
 from shopops.accounts.models import Role
 from shopops.analytics.analyses.funnel import BREAKDOWNS, FunnelResult, funnel
 from shopops.analytics.analyses.paths import PathsResult, paths
-from shopops.analytics.engine import open_warehouse
+from shopops.analytics.engine import Warehouse
 from shopops.analytics.periods import Period
 from shopops.web.app import router
 from shopops.web.auth import ConsoleGuard, ConsoleViewer
+from shopops.web.cache import cached
 from shopops.web.export import table_response
 from shopops.web.pages.overview import _period as parse_period
 from shopops.web.render import register_page, render
@@ -27,13 +28,20 @@ TOP_PATHS = 15
 MARGIN = {"t": 10, "l": 110, "r": 10, "b": 40}
 
 
-def conversion_data(
-    request: Request, period: Period, breakdown: str | None
+def _compute(
+    wh: Warehouse, period: Period, breakdown: str | None
 ) -> tuple[FunnelResult, PathsResult]:
-    wh = open_warehouse(request.app.state.settings.data_dir)
     result = funnel(wh, list(STEPS), start=period.start, end=period.end, breakdown=breakdown)
     top = paths(wh, start=period.start, end=period.end, top=TOP_PATHS)
     return result, top
+
+
+def conversion_data(
+    request: Request, period: Period, breakdown: str | None
+) -> tuple[FunnelResult, PathsResult]:
+    """The funnel and top paths, from the console's cache while the warehouse is unchanged."""
+    key = ("conversion", period.start, period.end, breakdown)
+    return cached(request, key, lambda wh: _compute(wh, period, breakdown))
 
 
 @router.get("/conversion")

@@ -11,11 +11,12 @@ from fastapi.responses import Response
 
 from shopops.accounts.models import Role
 from shopops.analytics.analyses.channel_roi import channel_roi
-from shopops.analytics.engine import open_warehouse
+from shopops.analytics.engine import Warehouse
 from shopops.analytics.metrics import evaluate
 from shopops.analytics.periods import Period
 from shopops.web.app import router
 from shopops.web.auth import ConsoleGuard, ConsoleViewer
+from shopops.web.cache import cached
 from shopops.web.export import table_response
 from shopops.web.pages.overview import _period as parse_period
 from shopops.web.render import register_page, render
@@ -39,9 +40,14 @@ HEADER = [
 
 
 def traffic_rows(request: Request, period: Period) -> tuple[list[dict[str, Any]], Any]:
-    """One row per channel: visitors/sessions from the metrics, money from channel_roi."""
-    wh = open_warehouse(request.app.state.settings.data_dir)
+    """One row per channel (from the console's cache while the warehouse is unchanged)."""
     tz = request.app.state.settings.timezone
+    key = ("traffic", period.start, period.end)
+    return cached(request, key, lambda wh: _compute(wh, period, tz))  # type: ignore[no-any-return]
+
+
+def _compute(wh: Warehouse, period: Period, tz: str) -> tuple[list[dict[str, Any]], Any]:
+    """Visitors/sessions from the metrics, money from channel_roi."""
     ev = evaluate(
         wh,
         ["uv", "sessions", "natural_traffic_share", "paid_traffic_share"],

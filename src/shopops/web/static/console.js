@@ -1,16 +1,36 @@
 // Draws the page's Plotly figures and sparklines; a click on a point with a URL drills down.
 (function () {
+  // A point's drill-down URL: its customdata (a string; heatmaps hold one per cell).
+  function target(point) {
+    var url = point && point.customdata;
+    return typeof url === "string" && url.indexOf("/console/") === 0 ? url : null;
+  }
+  var leaving = false;
+  function go(points) {
+    var url = target(points && points[0]);
+    if (url && !leaving) {
+      leaving = true;  // one navigation even when Plotly and the fallback both report it
+      window.location.assign(url);
+    }
+    return !!url;
+  }
   var holder = document.getElementById("figures");
   if (holder && window.Plotly) {
     var figs = JSON.parse(holder.textContent);
     Object.keys(figs).forEach(function (id) {
       var el = document.getElementById(id);
       if (!el) return;
-      Plotly.newPlot(el, figs[id].data, figs[id].layout, {displaylogo: false, responsive: true});
-      el.on("plotly_click", function (ev) {
-        var url = ev.points[0] && ev.points[0].customdata;
-        if (url) window.location.href = url;
-      });
+      Plotly.newPlot(el, figs[id].data, figs[id].layout, {displaylogo: false, responsive: true})
+        .then(function () { el.dataset.drawn = "1"; });
+      var hovered = null;
+      el.on("plotly_hover", function (ev) { hovered = ev.points; });
+      el.on("plotly_unhover", function () { hovered = null; });
+      el.on("plotly_click", function (ev) { go(ev.points); });
+      // A treemap zooms on click instead of reporting it as a plain click: follow the link.
+      el.on("plotly_treemapclick", function (ev) { return !go(ev.points); });
+      // Fallback for clicks Plotly does not report (e.g. a mouseup right after the hover in
+      // a headless browser): the point under the pointer when the element is clicked.
+      el.addEventListener("click", function () { if (hovered) go(hovered); });
     });
   }
   document.querySelectorAll(".spark").forEach(function (el) {

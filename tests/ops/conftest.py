@@ -15,6 +15,8 @@ from shopops.sim import Incident, SimulationConfig, build_sample_shop
 
 END = dt.date(2026, 11, 30)
 INCIDENTS = (
+    # The simulator empties its best-selling hit SKU (and records which one).
+    Incident("stockout", dt.date(2026, 11, 21), days=2),
     Incident("cpc_spike", dt.date(2026, 11, 25), channel="paid_search", depth=1.0),
     Incident("traffic_drop", dt.date(2026, 11, 27), channel="paid_search", depth=0.9),
     Incident("conversion_slump", dt.date(2026, 11, 29), days=2, depth=0.6),

@@ -25,15 +25,19 @@ def evaluated(incident_shop):  # type: ignore[no-untyped-def]
     wh = open_warehouse(settings.data_dir)
     with session_scope(engine) as s:
         install_default_rules(s)
-    alerts = []
+    alerts: list = []
+    actions: list = []
     day = FIRST
     while day <= END:
         with session_scope(engine) as s:
             rep = evaluate_day(s, wh, day, timezone=settings.timezone)
             alerts += [(a.key, a.day, a.attribution, a.value, a.base) for a in rep.opened]
+            actions += [
+                (a.key, x.kind, x.status, x.target, x.detail) for a in rep.opened for x in a.actions
+            ]
         day += dt.timedelta(days=1)
     truth = json.loads((settings.data_dir / "ground_truth.json").read_text())
-    return alerts, truth, wh, settings, engine
+    return alerts, truth, wh, settings, engine, actions
 
 
 def _first(alerts, key):  # type: ignore[no-untyped-def]
@@ -100,7 +104,7 @@ def test_quiet_days_stay_within_the_false_alarm_budget(evaluated):
 
 
 def test_rerunning_a_past_day_opens_nothing_twice(evaluated):
-    alerts, _, wh, settings, engine = evaluated
+    alerts, _, wh, settings, engine, _ = evaluated
     key = next(a[0] for a in alerts if a[0].startswith("channel_traffic_drop@"))
     day = next(a[1] for a in alerts if a[0] == key)
     with session_scope(engine) as s:
@@ -109,3 +113,41 @@ def test_rerunning_a_past_day_opens_nothing_twice(evaluated):
     assert {o.status for o in rep.outcomes if o.code == "cpc_above_15"} == {"quiet"}
     waiting = sorted(o.code for o in rep.outcomes if o.status == "waiting_for_data")
     assert waiting == ["complaint_rate_high", "sentiment_down"]
+
+
+def test_stockout_of_a_hit_sku_names_the_sku_and_suggests_a_purchase(evaluated):
+    alerts, truth, wh, _, _, actions = evaluated
+    inc = next(i for i in truth["incidents"] if i["kind"] == "stockout")
+    hit = _first(alerts, "hit_stockout")
+    assert hit is not None and hit[1].isoformat() == inc["day"]
+    assert hit[2]["dimension"] == "sku" and hit[2]["member_id"] == inc["sku_id"]
+    codes = {
+        int(r["sku_id"]): r["sku_code"]
+        for r in wh.table("dim_product").execute().to_dict("records")
+    }
+    assert hit[2]["member"] == codes[inc["sku_id"]]
+    # One purchase suggestion, for that SKU: 21 days of its last 28 days' paid units.
+    sugg = [a for a in actions if a[0] == "hit_stockout" and a[1] == "purchase_suggestion"]
+    assert [(a[2], a[3]) for a in sugg] == [("open", f"sku:{inc['sku_id']}")]
+    day = dt.date.fromisoformat(inc["day"])
+    # Counted from the order lines themselves (plain Python over the rows).
+    rows = wh.con.to_pyarrow(wh.table("fact_order_lines")).to_pylist()
+    first = day - dt.timedelta(days=27)
+    sold = sum(
+        r["quantity"]
+        for r in rows
+        if r["sku_id"] == inc["sku_id"] and r["paid_at"] and first <= r["date"] <= day
+    )
+    assert sold > 0
+    assert sugg[0][4]["sold"] == sold and sugg[0][4]["available"] == 0
+    assert sugg[0][4]["quantity"] == max(-(-sold * 21 // 28), 1)
+
+
+def test_conversion_slump_flags_products_for_a_new_main_image(evaluated):
+    *_, actions = evaluated
+    flags = [a for a in actions if a[0] == "conversion_low"]
+    assert flags and {a[1] for a in flags} == {"image_refresh"}
+    assert all(a[2] == "open" and a[3].startswith("product:") for a in flags)
+    # Worst view-to-buy conversion first, each seen by at least 30 people.
+    rates = [a[4]["buyers"] / a[4]["viewers"] for a in flags]
+    assert rates == sorted(rates) and all(a[4]["viewers"] >= 30 for a in flags)

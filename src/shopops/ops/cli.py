@@ -50,16 +50,39 @@ def evaluate_cmd(
     date: Annotated[
         str | None, typer.Option(help="The day (YYYY-MM-DD; default: yesterday)")
     ] = None,
-    notify: Annotated[bool, typer.Option(help="Send new alerts to the channels")] = True,
+    notify: Annotated[
+        bool | None, typer.Option(help="Send new alerts (default: yes for one day, no for --days)")
+    ] = None,
+    days: Annotated[
+        int | None,
+        typer.Option(help="Evaluate the N days ending on --date (backfill, idempotent)"),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
 ) -> None:
-    """评估规则与异常检测 Evaluate every rule and the anomaly detector for a day (idempotent)."""
-    from shopops.ops.jobs import evaluate_alerts
+    """评估规则与异常检测 Evaluate every rule and the anomaly detector for a day, or the last
+    N days with --days (idempotent: a rerun opens nothing twice)."""
+    from shopops.ops.jobs import backfill_alerts, evaluate_alerts
 
     settings, engine = _env()
     try:
         day = _day(date, settings.timezone)
-        report = evaluate_alerts(settings, engine, day, notify=notify)
+        if days is not None:
+            done = backfill_alerts(
+                engine,
+                settings.data_dir,
+                days,
+                end=day,
+                timezone=settings.timezone,
+                notify=bool(notify),
+            )
+            if as_json:
+                console.print_json(json.dumps(done))
+            else:
+                console.print(
+                    f"{done['first']} … {done['last']}: 新告警 new alerts {done['opened']}"
+                )
+            return
+        report = evaluate_alerts(settings, engine, day, notify=notify is not False)
     except ShopOpsError as exc:
         raise _fail(exc.message) from None
     if as_json:

@@ -83,6 +83,7 @@ DEFAULT_RULES: list[dict[str, Any]] = [
         "condition": {"kind": "threshold", "op": "<", "value": 0.025, "consecutive": 2},
         "level": 2,
         "cooldown_days": 3,
+        "action": "image_refresh",
         "playbook": {
             "playbook_zh": "调整主图方案：为主推商品重做主图并做A/B测试",
             "playbook_en": "Redo the main images of the lead products and A/B test them",
@@ -96,9 +97,28 @@ DEFAULT_RULES: list[dict[str, Any]] = [
         "condition": {"kind": "threshold", "op": ">", "value": 180, "consecutive": 5},
         "level": 1,
         "cooldown_days": 7,
+        "action": "draft_promotion",
         "playbook": {
             "playbook_zh": "对滞销SKU启动促销活动（满减/限时折扣）",
             "playbook_en": "Start a promotion (spend-and-save / flash discount) on the slow SKUs",
+        },
+    },
+    {
+        "code": "hit_stockout",
+        "name_zh": "爆款断货",
+        "name_en": "A hit SKU is out of stock",
+        "metric": "stockout_rate",
+        # Any listed hit SKU with nothing available at the day's end: the alert names the
+        # SKU(s) (attribution by SKU) and suggests a purchase.
+        "filters": {"role": ["hit"]},
+        "condition": {"kind": "threshold", "op": ">", "value": 0},
+        "level": 2,
+        "cooldown_days": 3,
+        "action": "purchase_suggestion",
+        "playbook": {
+            "playbook_zh": "立即补货该SKU（加急采购/调拨），暂停其付费推广，页面引导至替代款",
+            "playbook_en": "Restock the SKU now (rush order or transfer), pause its paid "
+            "promotion and point its page to an alternative",
         },
     },
     {

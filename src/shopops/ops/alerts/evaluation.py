@@ -25,6 +25,7 @@ from shopops.ops.alerts.rules import (
     measure,
 )
 from shopops.ops.alerts.schemas import RuleSpec
+from shopops.ops.anomaly import reads
 from shopops.ops.anomaly.service import DETECTOR_HISTORY_DAYS, DETECTOR_METRICS, attribute, detect
 from shopops.ops.anomaly.service import daily_series as read_series
 from shopops.promotions.models import Campaign
@@ -177,15 +178,7 @@ def evaluate_day(
         if _cooling(session, spec.code, day, spec.cooldown_days):
             out.status = "cooling_down"
             continue
-        attr = attribute(
-            wh,
-            spec.metric,
-            spec.filters,
-            day,
-            [d for d in _base_days(spec, day) if d not in skip] or _base_days(spec, day),
-            spec.dimensions(),
-            timezone,
-        )
+        attr_d = _attribution(wh, spec, day, skip, timezone)
         base_shown = (
             base
             if base is not None
@@ -194,9 +187,14 @@ def evaluate_day(
         scope = ", ".join(f"{k}={'/'.join(v)}" for k, v in spec.filters.items())
         where = f" ({scope})" if scope else ""
         why_zh = why_en = ""
-        if attr:
-            why_zh = f"；主要来自 {attr.dimension}={attr.member}（占变化 {attr.share:.0%}）"
-            why_en = f"; mostly {attr.dimension}={attr.member} ({attr.share:.0%} of the change)"
+        if attr_d and attr_d["dimension"] == "sku":
+            skus = ", ".join(m["member"] for m in attr_d["members"][:5])
+            why_zh = f"；断货SKU：{skus}"
+            why_en = f"; out of stock: SKU {skus}"
+        elif attr_d:
+            dim, member, share = attr_d["dimension"], attr_d["member"], attr_d["share"]
+            why_zh = f"；主要来自 {dim}={member}（占变化 {share:.0%}）"
+            why_en = f"; mostly {dim}={member} ({share:.0%} of the change)"
         alert = _open(
             session,
             key=spec.code,
@@ -216,13 +214,38 @@ def evaluate_day(
             f" (vs {_fmt(spec.metric, base_shown)}){why_en}"[:500],
             playbook_zh=spec.playbook.playbook_zh,
             playbook_en=spec.playbook.playbook_en,
-            attribution=attr.to_dict() if attr else None,
+            attribution=attr_d,
         )
         out.status, out.alert_id = "fired", alert.id
         report.opened.append(alert)
+        if spec.action:
+            from shopops.ops.actions.service import run_action
+
+            run_action(session, wh, alert, spec.action, day, timezone)
     if anomalies:
         _anomalies(session, wh, day, timezone, series, existing, report)
     return report
+
+
+def _attribution(
+    wh: Warehouse, spec: RuleSpec, day: dt.date, skip: frozenset[dt.date], timezone: str
+) -> dict[str, Any] | None:
+    """What explains the alert: for stock-outs the SKUs (the registry has no SKU dimension),
+    otherwise the member of a dimension with the largest share of the change."""
+    if spec.metric == "stockout_rate":
+        from shopops.ops.actions.reader import stockout_attribution
+
+        return stockout_attribution(wh, day, spec.filters)
+    attr = attribute(
+        wh,
+        spec.metric,
+        spec.filters,
+        day,
+        [d for d in _base_days(spec, day) if d not in skip] or _base_days(spec, day),
+        spec.dimensions(),
+        timezone,
+    )
+    return attr.to_dict() if attr else None
 
 
 def _checked_days(spec: RuleSpec, day: dt.date) -> list[dt.date]:
@@ -253,11 +276,16 @@ def _evaluate_split(
 
     dim = spec.split_by or ""
     per: dict[str, dict[dt.date, float | None]] = {}
-    for d in [
+    wanted = [
         d
         for d in _checked_days(spec, day)
         if d not in skip or d > day - dt.timedelta(days=spec.condition.consecutive)
-    ]:
+    ]
+    if reads.can_read_members(spec.metric, dim, spec.filters):
+        # Every member on every checked day in one query, not one evaluation per day.
+        per = reads.members_daily(wh, dim, wanted, spec.filters)
+        wanted = []
+    for d in wanted:
         ev = evaluate(
             wh,
             [spec.metric],

@@ -55,6 +55,9 @@ class Alert(Base):
     history: Mapped[list[AlertEvent]] = relationship(
         back_populates="alert", order_by="AlertEvent.id", cascade="all, delete-orphan"
     )
+    actions: Mapped[list[OpsAction]] = relationship(
+        back_populates="alert", order_by="OpsAction.id", cascade="all, delete-orphan"
+    )
 
 
 class AlertEvent(Base):
@@ -68,3 +71,30 @@ class AlertEvent(Base):
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     alert: Mapped[Alert] = relationship(back_populates="history")
+
+
+class OpsAction(Base):
+    """An automatic action a rule's alert took through the store services (a draft promotion)
+    or, where the store has no such service, a task for an operator in ops' own table (a SKU
+    flagged for a new main image, a purchase suggestion). `target` is what it acts on
+    (e.g. "sku:12"): an open action on the same kind and target is never made twice."""
+
+    __tablename__ = "ops_action"
+    __table_args__ = (Index("ix_ops_action_kind_target", "kind", "target"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    alert_id: Mapped[int] = mapped_column(ForeignKey("ops_alert.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(24))
+    target: Mapped[str] = mapped_column(String(80))
+    # open (waiting for an operator) | done | dismissed | skipped (nothing to do) | failed
+    status: Mapped[str] = mapped_column(String(12), index=True)
+    ref_type: Mapped[str | None] = mapped_column(String(24))
+    ref_id: Mapped[int | None] = mapped_column(Integer)
+    summary_zh: Mapped[str] = mapped_column(String(500))
+    summary_en: Mapped[str] = mapped_column(String(500))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    closed_by: Mapped[str | None] = mapped_column(String(100))
+    closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+    alert: Mapped[Alert] = relationship(back_populates="actions")

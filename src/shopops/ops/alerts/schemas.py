@@ -66,6 +66,10 @@ class RuleSpec(BaseModel):
     split_by: str | None = None
     min_base: float = Field(0, ge=0)
     enabled: bool = True
+    # An automatic action when the rule fires (shopops.ops.actions): a draft promotion for
+    # slow SKUs, products flagged for a new main image, purchase suggestions for hit SKUs out
+    # of stock. Each is idempotent and logged on the alert.
+    action: Literal["draft_promotion", "image_refresh", "purchase_suggestion"] | None = None
 
     @field_validator("code")
     @classmethod
@@ -113,6 +117,8 @@ class RuleSpec(BaseModel):
                 raise ValueError(f"metric {self.metric!r} cannot be split by {self.split_by!r}")
             if len(codes) != 1:
                 raise ValueError("split_by applies to a single registry metric")
+            if self.action is not None:
+                raise ValueError("an automatic action applies to whole-shop rules, not split_by")
         c = self.condition
         ratio_unit = c.kind == "threshold" and self.is_ratio_unit() and len(codes) == 1
         if ratio_unit and not 0 <= c.value <= 1:
@@ -169,6 +175,7 @@ class AlertOut(BaseModel):
     resolved_by: str | None
     resolved_at: str | None
     history: list[dict[str, Any]]
+    actions: list[dict[str, Any]] = Field(default_factory=list)
 
 
 class Transition(BaseModel):

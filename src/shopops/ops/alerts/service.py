@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shopops.db import now
+from shopops.ops.actions.service import action_to_dict
 from shopops.ops.alerts.defaults import DEFAULT_RULES
 from shopops.ops.alerts.errors import (
     AlertNotFound,
@@ -186,4 +187,5 @@ def alert_to_dict(a: Alert) -> dict[str, Any]:
             {"status": e.status, "actor": e.actor, "note": e.note, "at": iso(e.at)}
             for e in a.history
         ],
+        "actions": [action_to_dict(x) for x in a.actions],
     }

@@ -8,10 +8,12 @@ import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from shopops.analytics.engine import Warehouse
 from shopops.analytics.metrics import METRICS, evaluate
 from shopops.analytics.periods import Period
+from shopops.ops.anomaly import reads
 from shopops.ops.anomaly.rules import (
     Attribution,
     Contribution,
@@ -98,21 +100,23 @@ def daily_series(
     period = Period(start, end)
     out: dict[tuple[str, tuple], Series] = {}
     for filters, codes in by_filters.items():
-        ev = evaluate(
-            wh,
-            sorted(codes),
-            period,
-            grain="day",
-            filters=dict(filters),
-            compare=(),
-            timezone=timezone,
-        )
-        days = [dt.date.fromisoformat(p["start"]) for p in ev[next(iter(codes))].series]
+        cols: dict[str, dict[dt.date, Any]] = {}
+        # Simple measures read directly (one small query each); the rest in one evaluation.
+        direct = {c for c in codes if reads.can_read_daily(c, dict(filters))}
+        for c in direct:
+            cols[c] = dict(reads.daily(wh, c, dict(filters), start, end))
+        rest = sorted(codes - direct)
+        if rest:
+            ev = evaluate(
+                wh, rest, period, grain="day", filters=dict(filters), compare=(), timezone=timezone
+            )
+            for c in rest:
+                cols[c] = {dt.date.fromisoformat(p["start"]): p["value"] for p in ev[c].series}
+        days = [start + dt.timedelta(days=i) for i in range((end - start).days + 1)]
         for metric, f in items:
             if f != filters:
                 continue
-            cols = [[p["value"] for p in ev[c].series] for c in _codes(metric)]
-            vals = {d: _combine([col[i] for col in cols]) for i, d in enumerate(days)}
+            vals = {d: _combine([cols[c].get(d) for c in _codes(metric)]) for d in days}
             out[(metric, f)] = _trim_leading(vals)
     return out
 

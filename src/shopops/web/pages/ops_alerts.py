@@ -12,6 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 from shopops.accounts.models import Role
 from shopops.db import session_scope
 from shopops.errors import ShopOpsError
+from shopops.ops.actions.service import close_action, list_actions
 from shopops.ops.alerts import service
 from shopops.ops.alerts.rules import AlertStatus
 from shopops.ops.alerts.schemas import RuleSpec
@@ -39,6 +40,19 @@ def _alert(a: Any, en: bool) -> dict[str, Any]:
         "history": [
             (e.at.isoformat(timespec="minutes"), e.status, e.actor, e.note) for e in a.history
         ],
+        "actions": [_action(x, en) for x in a.actions],
+    }
+
+
+def _action(x: Any, en: bool) -> dict[str, Any]:
+    return {
+        "id": x.id,
+        "alert_id": x.alert_id,
+        "kind": x.kind,
+        "status": x.status,
+        "summary": x.summary_en if en else x.summary_zh,
+        "link": None,  # the promotion is activated where promotions are managed
+        "ref": f"{x.ref_type} #{x.ref_id}" if x.ref_id is not None else "",
     }
 
 
@@ -59,6 +73,7 @@ def _rule(r: Any) -> dict[str, Any]:
         "level": spec.level,
         "enabled": r.enabled,
         "waiting": not spec.available(),
+        "action": spec.action,
     }
 
 
@@ -69,6 +84,7 @@ def _page(
     with session_scope(request.app.state.engine, readonly=True) as s:
         alerts = [_alert(a, en) for a in service.list_alerts(s, status=status)]
         rules = [_rule(r) for r in service.list_rules(s)]
+        open_actions = [_action(x, en) for x in list_actions(s, status="open")]
     ctx: dict[str, Any] = {"yaml_text": "", "yaml_errors": [], "action_error": None}
     ctx.update(extra)
     return render(
@@ -78,6 +94,7 @@ def _page(
         code,
         alerts=alerts,
         rules=rules,
+        open_actions=open_actions,
         status=status,
         statuses=STATUSES,
         can_act=viewer.may(frozenset(ACTION_ROLES)),
@@ -131,6 +148,23 @@ def alert_resolve(
     return _move(request, viewer, alert_id, note, "resolve")
 
 
+@router.post("/alerts/actions/{action_id}")
+def action_close(
+    request: Request,
+    action_id: int,
+    viewer: Annotated[ConsoleViewer, Depends(ConsoleGuard(*ACTION_ROLES))],
+    to: Annotated[str, Form(max_length=12)] = "done",
+    csrf: Annotated[str, Form(max_length=64)] = "",
+) -> Response:
+    check_csrf(request, csrf)
+    try:
+        with session_scope(request.app.state.engine) as s:
+            close_action(s, action_id, to, f"console:{viewer.username}")
+    except ShopOpsError as exc:
+        return _page(request, viewer, None, exc.status_code, action_error=exc.message)
+    return RedirectResponse("/console/alerts#tasks", status_code=303)
+
+
 @router.post("/alerts/rules/import")
 def rules_import(
     request: Request,
@@ -149,3 +183,7 @@ def rules_import(
             shown = [f"{exc.details['rule']} · {m}" for m in shown]
         return _page(request, viewer, "open", 422, yaml_text=yaml_text, yaml_errors=shown)
     return RedirectResponse("/console/alerts#rules", status_code=303)
+
+
+# The per-field rule editor's routes (same router, same roles).
+from shopops.web.pages import ops_rule_editor as _editor  # noqa: E402, F401

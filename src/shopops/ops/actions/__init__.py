@@ -1,0 +1,1 @@
+"""Automatic actions of alert rules through the store services (issue 7)."""

@@ -8,17 +8,22 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
+from shopops.accounts.service import create_console_user
 from shopops.aftersales import service as aftersales
 from shopops.aftersales.models import ReturnRequest
+from shopops.api.app import create_app
 from shopops.catalog.models import Product, Sku
-from shopops.db import now, session_scope
+from shopops.config import Settings
+from shopops.db import make_engine, now, session_scope
 from shopops.fulfillment.models import Shipment
 from shopops.inventory.models import StockLevel, StockMovement
 from shopops.orders.models import Order
@@ -29,11 +34,38 @@ from shopops.pricing.models import PriceChange
 from shopops.promotions import service as promotions
 from shopops.promotions.models import PromotionDef
 from shopops.promotions.schemas import CampaignCreate, PromotionCreate, TemplateCreate
+from shopops.sim import SimulationConfig, build_sample_shop
 from shopops.web.i18n import Formatter
 from tests import factories
-from tests.web.conftest import csrf_of, sign_in
+from tests.web.conftest import END, PASSWORD, ROLES, csrf_of, sign_in
 
 ZH = Formatter("zh_CN")
+PG_URL = os.environ.get("SHOPOPS_TEST_DATABASE_URL")
+
+if PG_URL:
+    # On PostgreSQL this module builds its own smaller shop in the given (emptied) database;
+    # the shared shop of tests/web/conftest.py stays on SQLite.
+    @pytest.fixture(scope="module")
+    def shop(tmp_path_factory):  # type: ignore[no-untyped-def]
+        engine = make_engine(PG_URL)
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+        engine.dispose()
+        data = Path(tmp_path_factory.mktemp("store_pg"))
+        settings = Settings(data_dir=data, database_url=PG_URL)
+        build_sample_shop(settings, SimulationConfig(days=8, visitors=80, seed=7, end=END))
+        engine = make_engine(settings.resolved_database_url)
+        with session_scope(engine) as s:
+            for role in ROLES:
+                create_console_user(s, username=f"u_{role}", role=role, password=PASSWORD)
+        yield settings, engine
+        engine.dispose()
+
+    @pytest.fixture(scope="module")
+    def app(shop):  # type: ignore[no-untyped-def]
+        settings, engine = shop
+        return create_app(settings, engine=engine)
 
 
 @dataclass

@@ -7,6 +7,7 @@ price history. Every write runs in one transaction: a refused field changes noth
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import Depends, Form, Query, Request
@@ -37,6 +38,8 @@ from shopops.pricing.service import price_history, set_list_price
 from shopops.web.app import router
 from shopops.web.auth import ConsoleGuard, ConsoleViewer, check_csrf
 from shopops.web.export import table_response
+from shopops.web.i18n import Formatter
+from shopops.web.pages.store_common import local_time
 from shopops.web.render import register_page, render
 
 ROLES = register_page("/console/catalog", "Catalog & stock", Role.OPERATOR)
@@ -95,6 +98,7 @@ def catalog(
     export: Annotated[str | None, Query(pattern="^(csv|xlsx)$")] = None,
 ) -> Response:
     filters, errors = _list_filters(q, category, role, status)
+    tz = request.app.state.settings.timezone
     with session_scope(request.app.state.engine, readonly=True) as s:
         categories = {c.id: c.name for c in list_categories(s)}
         if filters.get("category_id") not in (None, *categories):
@@ -111,7 +115,7 @@ def catalog(
             p.role,
             p.status,
             p.price,
-            p.created_at.isoformat(timespec="seconds"),
+            local_time(p.created_at, tz),
         ]
         for p in found.items
     ]
@@ -141,7 +145,7 @@ def catalog(
     )
 
 
-def _product_view(s: Session, product_id: int) -> dict[str, Any]:
+def _product_view(s: Session, product_id: int, tz: str) -> dict[str, Any]:
     """Everything the product page shows, read through the catalog, inventory and pricing."""
     product = get_product(s, product_id=product_id)
     warehouses = {w.id: f"{w.name} ({w.code})" for w in list_warehouses(s)}
@@ -154,7 +158,7 @@ def _product_view(s: Session, product_id: int) -> dict[str, Any]:
             history.append(
                 {
                     "sku": sku.code,
-                    "at": ch.changed_at.isoformat(timespec="seconds"),
+                    "at": local_time(ch.changed_at, tz),
                     "old": ch.old_price,
                     "new": ch.new_price,
                     "actor": ch.actor,
@@ -167,7 +171,7 @@ def _product_view(s: Session, product_id: int) -> dict[str, Any]:
             movements.append(
                 {
                     "sku": sku.code,
-                    "at": mv.created_at.isoformat(timespec="seconds"),
+                    "at": local_time(mv.created_at, tz),
                     "warehouse": warehouses.get(mv.warehouse_id, str(mv.warehouse_id)),
                     "reason": mv.reason,
                     "on_hand": mv.on_hand_delta,
@@ -202,7 +206,7 @@ def _level(lv: Any, warehouses: dict[int, str]) -> dict[str, Any]:
     }
 
 
-def _figure(levels: list[dict[str, Any]]) -> str:
+def _figure(levels: list[dict[str, Any]], _: Callable[[str], str]) -> str:
     """Available units per SKU and warehouse, with each SKU's safety line."""
     by_wh: dict[str, dict[str, int]] = {}
     safety: dict[str, int] = {}
@@ -218,7 +222,7 @@ def _figure(levels: list[dict[str, Any]]) -> str:
         {
             "type": "scatter",
             "mode": "markers",
-            "name": "safety",
+            "name": _("Safety stock"),
             "x": skus,
             "y": [safety[k] for k in skus],
         }
@@ -237,7 +241,7 @@ def _product_page(
     extra.setdefault("stock", {})
     with session_scope(request.app.state.engine, readonly=True) as s:
         try:
-            view = _product_view(s, product_id)
+            view = _product_view(s, product_id, request.app.state.settings.timezone)
         except ShopOpsError:
             return render(request, "error.html", viewer, 404, message="No such product.")
         return render(
@@ -246,7 +250,7 @@ def _product_page(
             viewer,
             status_code,
             roles=PRODUCT_ROLES,
-            figures=_figure(view["levels"]),
+            figures=_figure(view["levels"], Formatter(viewer.locale).gettext),
             **view,
             **extra,
         )
@@ -263,7 +267,7 @@ def product_page(
         return _product_page(request, viewer, product_id)
     with session_scope(request.app.state.engine, readonly=True) as s:
         try:
-            view = _product_view(s, product_id)
+            view = _product_view(s, product_id, request.app.state.settings.timezone)
         except ShopOpsError:
             return render(request, "error.html", viewer, 404, message="No such product.")
     table, fmt = export.split("_")
@@ -326,7 +330,7 @@ async def product_edit(
     echo = {k: str(v) for k, v in form.items() if k != "csrf"}
     with session_scope(request.app.state.engine, readonly=True) as s:
         try:
-            skus = _product_view(s, product_id)["skus"]
+            skus = _product_view(s, product_id, request.app.state.settings.timezone)["skus"]
         except ShopOpsError:
             return render(request, "error.html", viewer, 404, message="No such product.")
     values, errors = _edit_errors(form, skus)

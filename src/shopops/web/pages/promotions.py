@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
@@ -35,7 +36,9 @@ from shopops.web.app import router
 from shopops.web.auth import ConsoleGuard, ConsoleViewer, check_csrf
 from shopops.web.cache import cached
 from shopops.web.export import table_response
+from shopops.web.i18n import Formatter
 from shopops.web.pages.overview import _period as parse_period
+from shopops.web.pages.store_common import local_time
 from shopops.web.render import register_page, render
 
 ROLES = register_page("/console/promotions", "Promotions", Role.OPERATOR, Role.ANALYST)
@@ -86,8 +89,8 @@ HEADERS = {
 }
 
 
-def _iso(value: dt.datetime | None) -> str:
-    return value.isoformat(timespec="minutes") if value is not None else ""
+def _iso(value: dt.datetime | None, tz: str) -> str:
+    return local_time(value, tz, "minutes")
 
 
 def _bounds(period: Period, tz: str) -> tuple[dt.datetime, dt.datetime]:
@@ -98,7 +101,7 @@ def _bounds(period: Period, tz: str) -> tuple[dt.datetime, dt.datetime]:
     return start, end
 
 
-def _campaign_rows(s: Session, start: dt.datetime, end: dt.datetime) -> list[list[Any]]:
+def _campaign_rows(s: Session, start: dt.datetime, end: dt.datetime, tz: str) -> list[list[Any]]:
     rows: list[list[Any]] = []
     for c in list_campaigns(s):
         report = campaign_report(s, campaign_id=c.id, starts_at=start, ends_at=end)
@@ -115,8 +118,8 @@ def _campaign_rows(s: Session, start: dt.datetime, end: dt.datetime) -> list[lis
                     c.id,
                     c.name,
                     phase,
-                    _iso(w.starts_at if w else c.starts_at),
-                    _iso(w.ends_at if w else c.ends_at),
+                    _iso(w.starts_at if w else c.starts_at, tz),
+                    _iso(w.ends_at if w else c.ends_at, tz),
                     r["orders"],
                     r["gmv"],
                     r["discount"],
@@ -128,15 +131,15 @@ def _campaign_rows(s: Session, start: dt.datetime, end: dt.datetime) -> list[lis
     return rows
 
 
-def _promotion_rows(s: Session, status: str | None) -> list[list[Any]]:
+def _promotion_rows(s: Session, status: str | None, tz: str) -> list[list[Any]]:
     return [
         [
             p.id,
             p.name,
             p.kind,
             p.status,
-            _iso(p.starts_at),
-            _iso(p.ends_at),
+            _iso(p.starts_at, tz),
+            _iso(p.ends_at, tz),
             p.used_count,
             p.spent_amount,
             p.budget_amount,
@@ -167,10 +170,13 @@ def _metrics(wh: Warehouse, period: Period, tz: str) -> dict[str, Any]:
 
 
 def _figures(
-    campaigns: list[list[Any]], coupons: list[list[Any]], daily: list[tuple[Any, Any]]
+    campaigns: list[list[Any]],
+    coupons: list[list[Any]],
+    daily: list[tuple[Any, Any]],
+    _: Callable[[str], str],
 ) -> dict[str, Any]:
     margin = {"t": 10, "l": 50, "r": 10, "b": 60}
-    labels = [f"{r[1]} · {r[2] or '—'}" for r in campaigns]
+    labels = [f"{r[1]} · {_(r[2]) if r[2] else '—'}" for r in campaigns]
     figures: dict[str, Any] = {}
     if campaigns:
         figures["campaign-chart"] = {
@@ -178,7 +184,7 @@ def _figures(
                 {"type": "bar", "name": "GMV", "x": labels, "y": [r[6] / 100 for r in campaigns]},
                 {
                     "type": "bar",
-                    "name": "discount",
+                    "name": _("Discount given"),
                     "x": labels,
                     "y": [r[7] / 100 for r in campaigns],
                 },
@@ -189,8 +195,8 @@ def _figures(
         names = [r[1] for r in coupons]
         figures["coupon-chart"] = {
             "data": [
-                {"type": "bar", "name": "issued", "x": names, "y": [r[5] for r in coupons]},
-                {"type": "bar", "name": "redeemed", "x": names, "y": [r[7] for r in coupons]},
+                {"type": "bar", "name": _("Issued"), "x": names, "y": [r[5] for r in coupons]},
+                {"type": "bar", "name": _("Redeemed"), "x": names, "y": [r[7] for r in coupons]},
             ],
             "layout": {"barmode": "group", "margin": margin, "height": 300},
         }
@@ -228,8 +234,8 @@ def _page(
     lo, hi = _bounds(period, tz)
     with session_scope(request.app.state.engine, readonly=True) as s:
         tables = {
-            "campaigns": _campaign_rows(s, lo, hi),
-            "promotions": _promotion_rows(s, status or None),
+            "campaigns": _campaign_rows(s, lo, hi, tz),
+            "promotions": _promotion_rows(s, status or None, tz),
             "coupons": _coupon_rows(s, lo, hi),
         }
     if export:
@@ -239,7 +245,8 @@ def _page(
     metrics = cached(
         request, ("promotions", period.start, period.end), lambda wh: _metrics(wh, period, tz)
     )
-    figures = _figures(tables["campaigns"], tables["coupons"], metrics["daily"])
+    _ = Formatter(viewer.locale).gettext
+    figures = _figures(tables["campaigns"], tables["coupons"], metrics["daily"], _)
     return render(
         request,
         "promotions.html",

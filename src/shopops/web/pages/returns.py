@@ -29,6 +29,7 @@ from shopops.payments.api import payment_gateway
 from shopops.web.app import router
 from shopops.web.auth import ConsoleGuard, ConsoleViewer, check_csrf
 from shopops.web.export import table_response
+from shopops.web.pages.store_common import local_time
 from shopops.web.render import register_page, render
 
 ROLES = register_page("/console/returns", "Returns", Role.OPERATOR, Role.AGENT)
@@ -58,11 +59,7 @@ HEADER = [
 ]
 
 
-def _when(value: Any) -> str:
-    return value.isoformat(timespec="seconds") if value is not None else ""
-
-
-def _rows(s: Session, requests: list[ReturnRequest]) -> list[dict[str, Any]]:
+def _rows(s: Session, requests: list[ReturnRequest], tz: str) -> list[dict[str, Any]]:
     numbers: dict[int, str] = {}
     out = []
     for r in requests:
@@ -78,9 +75,9 @@ def _rows(s: Session, requests: list[ReturnRequest]) -> list[dict[str, Any]]:
                 "no_reason": r.no_reason,
                 "reason": r.reason,
                 "units": sum(line.quantity for line in r.lines),
-                "requested_at": _when(r.requested_at),
-                "decided_at": _when(r.decided_at),
-                "received_at": _when(r.received_at),
+                "requested_at": local_time(r.requested_at, tz),
+                "decided_at": local_time(r.decided_at, tz),
+                "received_at": local_time(r.received_at, tz),
                 "reject_reason": r.reject_reason,
                 "refund_id": r.refund_id,
                 "actions": ACTIONS.get(r.status, ()),
@@ -106,7 +103,7 @@ def _page(
         counts = count_returns(s)
         total = counts[status] if status else sum(counts.values())
         found = list_returns(s, status=status, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
-        rows = _rows(s, found)
+        rows = _rows(s, found, request.app.state.settings.timezone)
     return render(
         request,
         "returns.html",
@@ -136,12 +133,13 @@ def returns(
         error, status = "Unknown status.", None
     status = status or None
     if export:
+        tz = request.app.state.settings.timezone
         table: list[list[Any]] = []
         with session_scope(request.app.state.engine, readonly=True) as s:
             # The service pages at MAX_PAGE; walk the pages for the whole filtered queue.
             while len(table) < MAX_EXPORT:
                 chunk = list_returns(s, status=status, limit=MAX_PAGE, offset=len(table))
-                table += [[r[k] for k in _keys()] for r in _rows(s, chunk)]
+                table += [[r[k] for k in _keys()] for r in _rows(s, chunk, tz)]
                 if len(chunk) < MAX_PAGE:
                     break
         return table_response(f"returns_{status or 'all'}", export, HEADER, table)

@@ -5,13 +5,22 @@ The loader makes every change visible with one commit that rewrites `_state.json
 a commit is being rolled forward, holds `_journal.json`): the state file's (mtime, size, inode)
 is therefore a version of the whole warehouse that costs one `stat` to read. Results are kept
 per (version, page, arguments); an old version's entries are dropped as soon as a new one is
-seen. Only warehouse results are cached: reads of the store's database (titles, stock levels)
-stay live.
+seen. Only warehouse results are cached: reads of the store's database (stock levels) stay live.
+
+A computation costs 1–4 s on a loaded two-core machine, so a refresher thread polls the
+version every POLL_SECONDS and, after a load, recomputes the most recently used keys (at most
+REWARM) in the background: the pages people have open are warm again before they reload them.
+A request for a key being recomputed waits for that computation instead of starting another.
+`SHOPOPS_CONSOLE_PREWARM=0` turns the refresher off.
 """
 
 from __future__ import annotations
 
+import contextlib
+import logging
+import os
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from pathlib import Path
@@ -23,6 +32,9 @@ from shopops.analytics.engine import Warehouse, open_warehouse
 
 T = TypeVar("T")
 MAX_ENTRIES = 256
+REWARM = 12
+POLL_SECONDS = 2.0
+log = logging.getLogger(__name__)
 STATE = "_state.json"
 JOURNAL = "_journal.json"
 
@@ -51,14 +63,26 @@ class ResultCache:
         self._version: tuple[int, ...] | None = None
         self._lock = threading.Lock()
         self._key_locks: dict[tuple[Hashable, ...], threading.Lock] = {}
+        # The most recently asked keys and how to compute them, for the refresher.
+        self._recipes: OrderedDict[tuple[Hashable, ...], Callable[[], Any]] = OrderedDict()
+        self._refresher: threading.Thread | None = None
         self.hits = 0
         self.misses = 0
+        self.rewarmed = 0
 
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
 
     def get(self, key: tuple[Hashable, ...], compute: Callable[[], T]) -> T:
+        with self._lock:
+            self._recipes[key] = compute
+            self._recipes.move_to_end(key)
+            while len(self._recipes) > REWARM:
+                self._recipes.popitem(last=False)
+        return self._get(key, compute)
+
+    def _get(self, key: tuple[Hashable, ...], compute: Callable[[], T]) -> T:
         version = warehouse_version(self.root)
         if version and version[-1] == -1:
             return compute()
@@ -89,6 +113,40 @@ class ResultCache:
                 self._key_locks.pop(full, None)
             return value
 
+    def start_refresher(self) -> None:
+        """Start the background refresher (once; a daemon thread)."""
+        with self._lock:
+            if self._refresher is None:
+                self._refresher = threading.Thread(
+                    target=self._refresh_loop, name="console-cache-refresher", daemon=True
+                )
+                self._refresher.start()
+
+    def refresh_once(self) -> int:
+        """If the warehouse changed since the last look, recompute the recent keys, newest
+        first; how many were recomputed."""
+        version = warehouse_version(self.root)
+        with self._lock:
+            if version == self._version or version[-1] == -1:
+                return 0
+            recipes = list(reversed(self._recipes.items()))
+        done = 0
+        for key, compute in recipes:
+            # A failed recomputation is only a missed warm-up: the request computes it again.
+            with contextlib.suppress(Exception):
+                self._get(key, compute)
+                done += 1
+        self.rewarmed += done
+        return done
+
+    def _refresh_loop(self) -> None:
+        while True:
+            time.sleep(POLL_SECONDS)
+            try:
+                self.refresh_once()
+            except Exception:  # the thread must outlive any one bad refresh
+                log.exception("console cache refresh failed")
+
 
 def result_cache(request: Request) -> ResultCache:
     """The app's cache (one per app, created on first use)."""
@@ -100,6 +158,8 @@ def result_cache(request: Request) -> ResultCache:
             if cache is None:
                 root = Path(state.settings.data_dir) / "warehouse"
                 cache = state.console_cache = ResultCache(root)
+                if os.environ.get("SHOPOPS_CONSOLE_PREWARM", "1") != "0":
+                    cache.start_refresher()
     return cache  # type: ignore[no-any-return]
 
 

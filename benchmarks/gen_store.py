@@ -29,6 +29,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from shopops.warehouse import schema as contract
+from shopops.warehouse.derived import refresh_derived
 from shopops.warehouse.dimensions import channel_rows, date_rows
 from shopops.warehouse.files import conform, dimension_path, partition_path
 
@@ -438,6 +439,8 @@ def generate(args: argparse.Namespace) -> dict[str, int]:
         "rows": counts,
     }
     (root / "_generated.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1))
+    # As the loader does after every load: the first-date summaries reads use while current.
+    refresh_derived(root)
     return counts
 
 

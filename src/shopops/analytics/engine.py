@@ -122,6 +122,28 @@ class Warehouse:
             self._tables[name] = table
             return table
 
+    def derived(self, name: str) -> tuple[ir.Table, dict[str, Any]] | None:
+        """The loader's summary `name` (`shopops.warehouse.derived`: `first_seen`, `first_paid`;
+        columns `key`, `first_date`) and its info, or None when it is missing or older than the
+        facts it summarises (callers then compute from the facts)."""
+        from shopops.warehouse import derived
+
+        found = derived.current(self.root, next(d for d in derived.ALL if d.name == name))
+        if found is None:
+            return None
+        path, info = found
+        sig = derived.read_signature(path)
+        with self._lock:
+            cache_key = f"_derived_{name}_{sig}"
+            table = self._tables.get(cache_key)
+            if table is None:
+                if self.backend_name == "duckdb":
+                    table = self.con.read_parquet(str(path), table_name=f"_derived_{name}")
+                else:
+                    table = self.con.read_parquet(str(path), table_name=f"_derived_{name}")
+                self._tables[cache_key] = table
+        return table, info
+
     def refresh(self) -> None:
         """Forget registered tables so the next read sees files the loader wrote since."""
         with self._lock:

@@ -32,6 +32,7 @@ from shopops.errors import Conflict
 from shopops.events import OutboxEvent, read_events
 from shopops.warehouse import files, stock
 from shopops.warehouse.adspend import AdSpend, merge, parse_csv
+from shopops.warehouse.derived import refresh_derived
 from shopops.warehouse.dimensions import StoreSnapshot, read_snapshot
 from shopops.warehouse.facts import Event, Lookups, absorb, build, referenced
 from shopops.warehouse.merge import merge_appends, merge_patches, read_lookups
@@ -288,6 +289,12 @@ def load_warehouse(
                 Path(ad_spend).read_text(encoding="utf-8"), str(ad_spend)
             )
     report.tracking = _tracking(tracking if tracking is not None else data_dir, None)
+    # After the tracking facts too: the summaries cover sessions as well as orders.
+    try:
+        with _lock(root):
+            refresh_derived(root)
+    except LoaderBusy:
+        pass  # the load holding the lock refreshes them when it ends
     report.seconds = time.perf_counter() - started
     return report
 

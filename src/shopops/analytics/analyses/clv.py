@@ -115,6 +115,16 @@ def gg_log_likelihood(params: np.ndarray, x: np.ndarray, m_x: np.ndarray) -> np.
     )
 
 
+# The optimisers search log-parameters; past e^±100 a parameter describes no purchase process,
+# and exp/log there overflow to inf or 0, whose NaN terms used to reach np.logaddexp.
+_LOG_LIMIT = 100.0
+_PENALTY = 1e300
+
+
+def _plausible(log_params: np.ndarray) -> bool:
+    return bool(np.all(np.isfinite(log_params)) and np.abs(log_params).max() <= _LOG_LIMIT)
+
+
 def _fit(nll: Any, start: np.ndarray) -> np.ndarray:
     best = None
     for method in ("L-BFGS-B", "Nelder-Mead"):
@@ -139,9 +149,11 @@ def fit_bgnbd(x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> BgNbd:
     ux, ut, uT = keys
 
     def nll(log_params: np.ndarray) -> float:
+        if not _plausible(log_params):
+            return _PENALTY
         ll = bgnbd_log_likelihood(np.exp(log_params), ux, ut, uT)
         value = -(counts * ll).sum()
-        return float(value) if np.isfinite(value) else 1e300
+        return float(value) if np.isfinite(value) else _PENALTY
 
     r, alpha, a, b = _fit(nll, np.array([1.0, max(T.mean(), 1.0), 1.0, 1.0]))
     return BgNbd(r=r, alpha=alpha, a=a, b=b)
@@ -159,8 +171,10 @@ def fit_gamma_gamma(x: np.ndarray, m_x: np.ndarray) -> GammaGamma:
         )
 
     def nll(log_params: np.ndarray) -> float:
+        if not _plausible(log_params):
+            return _PENALTY
         value = -gg_log_likelihood(np.exp(log_params), x, m_x).sum()
-        return float(value) if np.isfinite(value) else 1e300
+        return float(value) if np.isfinite(value) else _PENALTY
 
     p, q, g = _fit(nll, np.array([1.0, 2.0, max(float(m_x.mean()), 1.0)]))
     return GammaGamma(p=p, q=q, gamma=g)

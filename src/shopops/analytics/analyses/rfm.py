@@ -159,14 +159,12 @@ def _paid_orders(wh: Warehouse, as_of: dt.date, start: dt.date | None):
 def rfm(wh: Warehouse, *, as_of: dt.date, start: dt.date | None = None) -> RfmResult:
     """RFM scores, the eight groups, lifecycle and ACCA stages as of `as_of` (inclusive)."""
     check_period(start, as_of)
-    o = _paid_orders(wh, as_of, start)
-    window = o.group_by("customer_id").aggregate(
-        last_paid=o.paid_date.max(), frequency=o.count(), monetary=o.paid_amount.sum()
-    )
     life = _paid_orders(wh, as_of, None)
     # Per customer and paid day, then the day before each one (a window, not a self-join):
     # the previous buying day is the one before the last.
-    days = life.group_by("customer_id", "paid_date").aggregate(n=life.count())
+    days = life.group_by("customer_id", "paid_date").aggregate(
+        n=life.count(), m=life.paid_amount.sum()
+    )
     days = days.mutate(
         previous=days.paid_date.lag().over(group_by="customer_id", order_by="paid_date")
     )
@@ -175,9 +173,25 @@ def rfm(wh: Warehouse, *, as_of: dt.date, start: dt.date | None = None) -> RfmRe
         last=days.paid_date.max(),
         orders=days.n.sum(),
         previous=days.previous.argmax(days.paid_date),
+        monetary=days.m.sum(),
     )
-    df = frame(wh, window.order_by("customer_id"))
-    lifetime = frame(wh, stats)
+    lifetime = frame(wh, stats.order_by("customer_id"))
+    if start is None:
+        # The scoring window is the whole history: the lifetime figures are its figures.
+        df = pd.DataFrame(
+            {
+                "customer_id": lifetime["customer_id"],
+                "last_paid": lifetime["last"],
+                "frequency": lifetime["orders"],
+                "monetary": lifetime["monetary"],
+            }
+        )
+    else:
+        o = _paid_orders(wh, as_of, start)
+        window = o.group_by("customer_id").aggregate(
+            last_paid=o.paid_date.max(), frequency=o.count(), monetary=o.paid_amount.sum()
+        )
+        df = frame(wh, window.order_by("customer_id"))
     customers = _score(df, as_of)
     lt = lifetime.set_index(lifetime["customer_id"].astype("int64"))
     lt = lt.reindex(customers["customer_id"].to_numpy())
@@ -207,8 +221,17 @@ def df_median(df: pd.DataFrame, column: str) -> float | None:
 
 def _days_before(as_of: dt.date, dates: pd.Series) -> np.ndarray:
     """Days from each date to `as_of` (float, NaN where there is no date)."""
-    values = pd.to_datetime(pd.Series(dates.to_numpy()), errors="coerce")
-    return (pd.Timestamp(as_of) - values).dt.days.to_numpy(dtype=float)
+    raw = dates.to_numpy()
+    if not np.issubdtype(raw.dtype, np.datetime64):
+        raw = pd.to_datetime(pd.Series(raw), errors="coerce").to_numpy()
+    # Whole days (floored, as Timedelta.days) in NumPy: pandas' .dt accessors cost far more.
+    values = raw.astype("datetime64[ns]")
+    delta = np.datetime64(as_of, "ns") - values
+    missing = np.isnat(values)
+    out = (delta[~missing] // np.timedelta64(1, "D")).astype(float)
+    result = np.full(len(values), np.nan)
+    result[~missing] = out
+    return result
 
 
 def lifecycle_stages(
@@ -229,6 +252,7 @@ def lifecycle_stages(
     ).astype(object)
 
 
+_RFM_TEXT = np.array([str(i) for i in range(1000)], dtype=object)
 _SEGMENT_TABLE = [SEGMENTS[(bool(i & 4), bool(i & 2), bool(i & 1))] for i in range(8)]
 
 
@@ -243,9 +267,9 @@ def _score(df: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
     out["r_score"] = quintile_scores(-recency)
     out["f_score"] = quintile_scores(freq)
     out["m_score"] = quintile_scores(money)
-    out["rfm"] = (
-        out.r_score.astype(str) + out.f_score.astype(str) + out.m_score.astype(str)
-    ).astype(object)
+    # "RFM" as three digits, looked up rather than built string by string.
+    code3 = out.r_score.to_numpy() * 100 + out.f_score.to_numpy() * 10 + out.m_score.to_numpy()
+    out["rfm"] = _RFM_TEXT[code3] if len(out) else pd.Series(dtype=object)
     if len(out):
         out["r_high"] = recency <= np.median(recency)
         out["f_high"] = freq >= np.median(freq)
@@ -268,14 +292,15 @@ def _acca(wh: Warehouse, as_of: dt.date, lifetime: pd.DataFrame) -> pd.DataFrame
     c = table(wh, "dim_customer")
     reg = c.filter(c.registered_date.isnull() | (c.registered_date <= as_of))
     registered = frame(wh, reg.select("customer_id", "referred_by"))
-    ids = np.unique(
-        np.concatenate(
-            [
-                registered["customer_id"].dropna().to_numpy(dtype=np.int64),
-                lifetime["customer_id"].to_numpy(dtype=np.int64),
-            ]
-        )
+    ids = np.concatenate(
+        [
+            registered["customer_id"].dropna().to_numpy(dtype=np.int64),
+            lifetime["customer_id"].to_numpy(dtype=np.int64),
+        ]
     )
+    # Sorted and de-duplicated, as np.unique, whose hash path is far slower on int64 ids.
+    ids.sort()
+    ids = ids[np.concatenate([[True], ids[1:] != ids[:-1]])] if len(ids) else ids
     referrers = registered["referred_by"].dropna().astype("int64").to_numpy()
     orders = pd.Series(
         lifetime["orders"].astype("int64").to_numpy(),

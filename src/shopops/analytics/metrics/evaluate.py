@@ -17,6 +17,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import ibis
+import ibis.expr.operations as ops
 import ibis.expr.types as ir
 import pyarrow as pa
 
@@ -264,6 +265,21 @@ def _py(value: Any) -> float | int:
     return int(f) if f.is_integer() else f
 
 
+def _used_columns(
+    s: ir.Table,
+    keys: Sequence[str],
+    plain: Sequence[Measure],
+    shared: Mapping[Any, list[str]],
+) -> list[str]:
+    """The columns of `s` that `keys` and the measures' expressions over it read."""
+    exprs: list[ir.Expr] = [m.agg(s) for m in plain if m.agg is not None]
+    exprs += [custom(s, keys) for custom in shared]
+    used = set(keys)
+    for e in exprs:
+        used.update(f.name for f in e.op().find(ops.Field) if f.rel == s.op())
+    return [c for c in s.columns if c in used]
+
+
 def _run_source(
     ctx: Context,
     source_name: str,
@@ -308,8 +324,9 @@ def _run_source(
     held: list[str] = []
     try:
         if len(shared) + bool(plain) > 1:
-            # Several queries read the scoped rows: compute them (scan, joins) once.
-            s = materialize(ctx.wh, s, held)
+            # Several queries read the scoped rows: compute them (scan, joins) once, keeping
+            # only the columns the measures read (a fact's wide columns cost more than the rest).
+            s = materialize(ctx.wh, s.select(*_used_columns(s, keys, plain, shared)), held)
         if plain:
             query = s.group_by(keys).aggregate(**{m.name: m.agg(s) for m in plain})  # type: ignore[misc]
             collect(run(query), [m.name for m in plain], {m.name: m.name for m in plain})

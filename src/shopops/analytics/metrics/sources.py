@@ -85,12 +85,14 @@ class Context:
     def hi(self) -> dt.date:
         return self.ranges[-1][1]
 
-    def within(self, col: ir.Value, *, pad_days: int = 0) -> ir.BooleanValue:
-        """`col` falls in one of the ranges (widened by `pad_days` on each side)."""
+    def within(self, col: ir.Value, *, pad_days: int = 0, before_days: int = 0) -> ir.BooleanValue:
+        """`col` falls in one of the ranges (widened by `pad_days` on each side, and by
+        `before_days` more before each)."""
         pad = dt.timedelta(days=pad_days)
+        before = dt.timedelta(days=before_days)
         cond: ir.BooleanValue | None = None
         for lo, hi in self.ranges:
-            one = col.between(lo - pad, hi + pad)
+            one = col.between(lo - pad - before, hi + pad)
             cond = one if cond is None else cond | one
         assert cond is not None
         return cond
@@ -158,6 +160,18 @@ def _first_dates(t: ir.Table, key: str, date: str, name: str) -> ir.Table:
     return t.group_by(**{f"_k_{name}": t[key]}).aggregate(**{name: t[date].min()})
 
 
+def _first_known(ctx: Context, derived: str, name: str) -> ir.Table | None:
+    """`_first_dates` from the loader's summary when it is current. The summary holds the
+    first date over all history; one after `ctx.hi` is dropped, which equals the facts' first
+    date up to `ctx.hi` (a first session or payment after it means none before)."""
+    known = ctx.wh.derived(derived)
+    if known is None:
+        return None
+    d = known[0]
+    d = d.filter(d.first_date <= ctx.hi)
+    return d.select(**{f"_k_{name}": d.key, name: d.first_date})
+
+
 # A source's builder: (context, dimensions wanted, extra features wanted) → table.
 Builder = Callable[[Context, Sequence[str], frozenset[str]], ir.Table]
 
@@ -188,11 +202,13 @@ def _events(ctx: Context, dims: Sequence[str], features: frozenset[str]) -> ir.T
     if "first_event" in features:
         # A session's date is its first event's: the first session gives the first event's
         # day from a table a fraction of the size. Later partitions cannot hold a first visit.
-        s = ctx.table("fact_sessions")
-        # Only the people seen in the periods: a semi-join, not a group-by over all history.
-        seen = t.select(_k=t.person_id).distinct()
-        hist = s.filter(s.date <= ctx.hi).semi_join(seen, s.person_id == seen._k)
-        first = _first_dates(hist, "person_id", "date", "_first_event")
+        first = _first_known(ctx, "first_seen", "_first_event")
+        if first is None:
+            s = ctx.table("fact_sessions")
+            # Only the people seen in the periods: a semi-join, not a group-by over all history.
+            seen = t.select(_k=t.person_id).distinct()
+            hist = s.filter(s.date <= ctx.hi).semi_join(seen, s.person_id == seen._k)
+            first = _first_dates(hist, "person_id", "date", "_first_event")
         t = t.left_join(first, t.person_id == first._k__first_event).drop("_k__first_event")
     return t
 
@@ -206,8 +222,13 @@ def _sessions(ctx: Context, dims: Sequence[str], features: frozenset[str]) -> ir
 def _orders_paid(acquisition: bool) -> Builder:
     def build(ctx: Context, dims: Sequence[str], features: frozenset[str]) -> ir.Table:
         o = ctx.table("fact_orders")
-        # Placed no later than paid: partitions after the last day cannot hold its payments.
-        t = o.filter((o.date <= ctx.hi) & o.paid_date.notnull() & ctx.within(o.paid_date))
+        # Placed no later than paid: partitions after the last day cannot hold its payments,
+        # and none placed more than the warehouse's longest pay lag before the first day.
+        placed = o.date <= ctx.hi
+        known = ctx.wh.derived("first_paid")
+        if known is not None:
+            placed = ctx.within(o.date, before_days=int(known[1]["max_lag_days"]))
+        t = o.filter(placed & o.paid_date.notnull() & ctx.within(o.paid_date))
         t = t.mutate(_d=t.paid_date)
         t = _cols(t, dims, {"sales_channel": "sales_channel", "province": "province"})
         if acquisition:
@@ -220,10 +241,12 @@ def _orders_paid(acquisition: bool) -> Builder:
             if "channel" in dims or "order_channel" in features:
                 t = _with_order_channel(ctx, t)
         if "first_paid" in features:
-            seen = t.select(_k=t.customer_id).distinct()
-            paid = o.filter((o.date <= ctx.hi) & o.paid_date.notnull())
-            paid = paid.semi_join(seen, paid.customer_id == seen._k)
-            first = _first_dates(paid, "customer_id", "paid_date", "_first_paid")
+            first = _first_known(ctx, "first_paid", "_first_paid")
+            if first is None:
+                seen = t.select(_k=t.customer_id).distinct()
+                paid = o.filter((o.date <= ctx.hi) & o.paid_date.notnull())
+                paid = paid.semi_join(seen, paid.customer_id == seen._k)
+                first = _first_dates(paid, "customer_id", "paid_date", "_first_paid")
             t = t.left_join(first, t.customer_id == first._k__first_paid).drop("_k__first_paid")
         return t
 

@@ -1,0 +1,141 @@
+"""Derived tables: small summaries of whole fact tables that daily reads would otherwise
+recompute from all history — each person's first-seen date (from `fact_sessions`) and each
+customer's first paid date (from `fact_orders`), with the largest lag between a row's partition
+date and the date the report places it on (so a reader can bound how far back to scan).
+
+Each summary is one Parquet file under `_derived/` (not a star-schema table: no reader globs
+it) carrying, in its schema metadata, the *signature* of the fact files it was computed from
+(every file's name, size and modification time). A reader uses a summary only while the
+signature still matches the files on disk; after any change it falls back to scanning the
+facts, so a summary can be late but never wrong. `refresh_derived` runs after every load
+(`shopops etl`, the incremental loader) and at the end of `benchmarks/gen_store.py`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+DERIVED = "_derived"
+SIGNATURE_KEY = b"shopops.source_signature"
+INFO_KEY = b"shopops.info"
+
+
+@dataclass(frozen=True)
+class Derived:
+    name: str
+    source: str
+    key: str
+    date: str
+    # The report's date column whose lag after the partition `date` is recorded.
+    lag_of: str
+
+
+FIRST_SEEN = Derived("first_seen", "fact_sessions", "person_id", "date", "date")
+FIRST_PAID = Derived("first_paid", "fact_orders", "customer_id", "paid_date", "paid_date")
+ALL = (FIRST_SEEN, FIRST_PAID)
+
+
+def path_of(root: Path, d: Derived) -> Path:
+    return Path(root) / DERIVED / f"{d.name}.parquet"
+
+
+def signature(root: Path, table: str) -> str | None:
+    """A digest of every Parquet file of `table` (relative name, size, mtime in ns); None when
+    the table has no files."""
+    folder = Path(root) / table
+    if not folder.is_dir():
+        return None
+    entries: list[str] = []
+    stack = [folder]
+    while stack:
+        current = stack.pop()
+        with os.scandir(current) as it:
+            for e in it:
+                if e.is_dir(follow_symlinks=False):
+                    stack.append(Path(e.path))
+                elif e.name.endswith(".parquet"):
+                    st = e.stat(follow_symlinks=False)
+                    rel = os.path.relpath(e.path, folder)
+                    entries.append(f"{rel}\0{st.st_size}\0{st.st_mtime_ns}")
+    if not entries:
+        return None
+    entries.sort()
+    return hashlib.sha256("\n".join(entries).encode()).hexdigest()
+
+
+def _compute(root: Path, d: Derived) -> tuple[pa.Table, dict[str, Any]]:
+    import duckdb
+
+    glob = str(Path(root) / d.source / "**" / "*.parquet")
+    con = duckdb.connect()
+    try:
+        rel = f"read_parquet('{glob}', hive_partitioning = true)"
+        data = con.sql(
+            f"SELECT {d.key} AS key, min({d.date}) AS first_date FROM {rel} "
+            f"WHERE {d.key} IS NOT NULL AND {d.date} IS NOT NULL GROUP BY {d.key} ORDER BY {d.key}"
+        ).fetch_arrow_table()
+        lag = con.sql(
+            f"SELECT max(datediff('day', date, {d.lag_of})) FROM {rel} WHERE {d.lag_of} IS NOT NULL"
+        ).fetchone()
+    finally:
+        con.close()
+    # The key keeps its fact's type (joins compare like with like); dates are plain dates.
+    table = pa.table(
+        {"key": data.column("key"), "first_date": data.column("first_date").cast(pa.date32())}
+    )
+    return table, {"max_lag_days": int(lag[0]) if lag and lag[0] is not None else 0}
+
+
+def refresh_derived(root: Path) -> list[str]:
+    """Recompute every summary whose facts changed since it was written; the names rewritten."""
+    root = Path(root)
+    done: list[str] = []
+    for d in ALL:
+        # The signature is taken before reading: files changed meanwhile make it stale, never wrong.
+        sig = signature(root, d.source)
+        target = path_of(root, d)
+        if sig is None:
+            target.unlink(missing_ok=True)
+            continue
+        if read_signature(target) == sig:
+            continue
+        table, info = _compute(root, d)
+        meta = {SIGNATURE_KEY: sig.encode(), INFO_KEY: json.dumps(info).encode()}
+        table = table.replace_schema_metadata(meta)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(f"{target.name}.{uuid.uuid4().hex}.tmp")
+        pq.write_table(table, tmp, compression="zstd")
+        os.replace(tmp, target)
+        done.append(d.name)
+    return done
+
+
+def read_signature(path: Path) -> str | None:
+    try:
+        meta = pq.read_schema(path).metadata or {}
+    except (FileNotFoundError, OSError, pa.ArrowInvalid):
+        return None
+    sig = meta.get(SIGNATURE_KEY)
+    return sig.decode() if sig else None
+
+
+def current(root: Path, d: Derived) -> tuple[Path, dict[str, Any]] | None:
+    """The summary's file and info (`max_lag_days`) when it matches the facts now on disk."""
+    path = path_of(root, d)
+    try:
+        meta = pq.read_schema(path).metadata or {}
+    except (FileNotFoundError, OSError, pa.ArrowInvalid):
+        return None
+    sig = meta.get(SIGNATURE_KEY)
+    if not sig or sig.decode() != signature(root, d.source):
+        return None
+    return path, json.loads(meta.get(INFO_KEY, b"{}"))

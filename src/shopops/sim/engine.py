@@ -29,7 +29,7 @@ from shopops.orders import service as orders
 from shopops.sim import calendar, personas, traffic
 from shopops.sim import promotions as sim_promotions
 from shopops.sim.catalog import Shop
-from shopops.sim.lifecycle import SCAN_KINDS, Action, Lifecycle, Outcome
+from shopops.sim.lifecycle import SCAN_KINDS, WAVE_KINDS, Action, Lifecycle, Outcome
 from shopops.sim.model import Incident, Scenario
 from shopops.sim.truth import DayTruth, Truth
 from shopops.sim.visit import Visit, order_events, plan_visit
@@ -119,8 +119,8 @@ class DayRun:
         self.identities: list[tuple[str, int, dt.datetime]] = []
         self.outcome = Outcome()
         self.sold: dict[int, int] = {}
-        self.scans: list[Action] = []  # due carrier scans not yet sent (see _drain)
-        self.scans_until = since
+        self.batch: list[Action] = []  # due scans and parcels not yet sent (see _drain)
+        self.batch_until = since
 
     def _factor(self, kind: str, channel: str | None) -> float:
         f = 1.0
@@ -211,32 +211,38 @@ class DayRun:
                 if visit.buys and visit.checkout_at is not None and visit.checkout_at <= day_end:
                     self._checkout(session, visit)
             self._drain(session, day_end)
-            self._scans(session)
+            self._batches(session)
             self._restock(session, day_end)
         self._ingest(day_end)
 
     def _drain(self, session: Session, until: dt.datetime) -> None:
         lc = self.state.lifecycle
         while (action := lc.due(until)) is not None:
-            if self.scans and action.at >= self.scans_until:
-                self._scans(session)
-            if action.kind in SCAN_KINDS:
-                # Carrier scans come as a feed: an hour's scans in one bulk call. Nothing else
-                # of the same order falls within that hour (the next step is hours away).
-                if not self.scans:
-                    self.scans_until = action.at.replace(minute=0, second=0, microsecond=0)
-                    self.scans_until += dt.timedelta(hours=1)
-                self.scans.append(action)
+            if self.batch and action.at >= self.batch_until:
+                self._batches(session)
+            if action.kind in SCAN_KINDS or action.kind in WAVE_KINDS:
+                # Scans come as a carrier feed, parcels leave in a warehouse wave: an hour's
+                # worth in one bulk call. Nothing else of an order falls within that hour (its
+                # next step is hours away), so the order of its steps is kept.
+                if not self.batch:
+                    self.batch_until = action.at.replace(minute=0, second=0, microsecond=0)
+                    self.batch_until += dt.timedelta(hours=1)
+                self.batch.append(action)
                 continue
             before = len(self.outcome.paid)
             lc.run(session, action, self.outcome)
             for order_id, at in self.outcome.paid[before:]:
                 self._paid(order_id, at)
 
-    def _scans(self, session: Session) -> None:
-        if self.scans:
-            self.state.lifecycle.run_scans(session, self.scans, self.outcome)
-            self.scans = []
+    def _batches(self, session: Session) -> None:
+        lc = self.state.lifecycle
+        ships = [a for a in self.batch if a.kind in WAVE_KINDS]
+        scans = [a for a in self.batch if a.kind in SCAN_KINDS]
+        self.batch = []
+        if ships:
+            lc.run_ships(session, ships, self.outcome)
+        if scans:
+            lc.run_scans(session, scans, self.outcome)
 
     def _paid(self, order_id: int, at: dt.datetime) -> None:
         s = self.state

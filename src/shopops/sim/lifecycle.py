@@ -33,6 +33,7 @@ PAYMENT_TIMEOUT = dt.timedelta(minutes=30)
 RETRY_AFTER_FAILURE = 0.55  # a failed payment is retried on another channel this often
 COMPLETE_AFTER_DAYS = (3, 9)  # the buyer confirms receipt (确认收货) after delivery
 SCAN_KINDS = frozenset({"transit", "deliver"})  # carried out as carrier feeds (run_scans)
+WAVE_KINDS = frozenset({"ship"})  # carried out as warehouse waves (run_ships)
 RETURN_WHOLE_ORDER = 0.6  # a return sends every line back this often (else one line)
 
 
@@ -127,6 +128,33 @@ class Lifecycle:
             else:
                 self._after_delivery(action, out)
 
+    def run_ships(self, session: Session, actions: list[Action], out: Outcome) -> None:
+        """Ship actions of one window as one warehouse wave (`ship_orders`, each parcel at
+        its own time); a refused parcel is skipped and counted."""
+        carriers = [self._carrier() for _ in actions]
+        parcels = [
+            fulfillment.Parcel(action.args[0], carrier, action.at)
+            for action, carrier in zip(actions, carriers, strict=True)
+        ]
+        try:
+            with session.begin_nested():
+                results = fulfillment.ship_orders(session, parcels=parcels)
+        except ShopOpsError:
+            # A move refused past the checks undid the wave: ship the orders one by one.
+            for action in actions:
+                self.run(session, action, out)
+            return
+        for action, result in zip(actions, results, strict=True):
+            if isinstance(result, ShopOpsError):
+                out.skipped += 1
+                key = f"ship:{result.code}"
+                out.errors[key] = out.errors.get(key, 0) + 1
+            else:
+                self._after_ship(action, result.id, out)
+
+    def _carrier(self) -> str:
+        return self.rng.choices([c for c, _ in CARRIERS], weights=[w for _, w in CARRIERS])[0]
+
     def _pay(self, session: Session, action: Action, out: Outcome) -> None:
         order_id, attempt = action.args
         customer_id, return_p, channel = self.orders[order_id]
@@ -154,11 +182,13 @@ class Lifecycle:
 
     def _ship(self, session: Session, action: Action, out: Outcome) -> None:
         (order_id,) = action.args
-        carrier = self.rng.choices([c for c, _ in CARRIERS], weights=[w for _, w in CARRIERS])[0]
-        shipment = fulfillment.ship_order(session, order_id=order_id, carrier_code=carrier)
+        shipment = fulfillment.ship_order(session, order_id=order_id, carrier_code=self._carrier())
+        self._after_ship(action, shipment.id, out)
+
+    def _after_ship(self, action: Action, shipment_id: int, out: Outcome) -> None:
         out.shipped += 1
         hours = self.rng.uniform(4, 14)
-        self.schedule(action.at + dt.timedelta(hours=hours), "transit", order_id, shipment.id)
+        self.schedule(action.at + dt.timedelta(hours=hours), "transit", action.args[0], shipment_id)
 
     def _transit(self, session: Session, action: Action, out: Outcome) -> None:
         _order_id, shipment_id = action.args

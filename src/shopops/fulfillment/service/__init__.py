@@ -2,6 +2,7 @@
 `shipping` for shipping orders and return parcels, `tracking` for carrier scans, lookups and
 the carrier scorecard. Other domains call the names in `__all__`."""
 
+from shopops.fulfillment.service.bulk_shipping import Parcel, ship_orders
 from shopops.fulfillment.service.carriers import (
     create_carrier,
     ensure_default_carriers,
@@ -24,6 +25,7 @@ from shopops.fulfillment.service.tracking import (
 )
 
 __all__ = [
+    "Parcel",
     "Scan",
     "Scorecard",
     "carrier_scorecard",
@@ -39,6 +41,7 @@ __all__ = [
     "record_tracking_event",
     "set_rate",
     "ship_order",
+    "ship_orders",
     "shipments_for_order",
     "track_order",
     "update_carrier",

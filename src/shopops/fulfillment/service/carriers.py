@@ -167,6 +167,11 @@ def price_parcel(
     422 `invalid_weight`. One query."""
     if weight_grams < 0:
         raise InvalidWeight("weight must not be negative", details={"weight_grams": weight_grams})
+    return rules.quote(rate_terms(session, carrier, province), weight_grams)
+
+
+def rate_terms(session: Session, carrier: Carrier, province: str) -> rules.RateTerms:
+    """The rate that prices a parcel of `carrier` to `province`: 409 `no_carrier_rate`."""
     region = rules.normalize_province(province)
     rows = session.scalars(
         select(CarrierRate).where(
@@ -184,7 +189,7 @@ def price_parcel(
             f"carrier {carrier.code!r} has no rate to {province!r}",
             details={"carrier_code": carrier.code, "province": province},
         )
-    return rules.quote(terms, weight_grams)
+    return terms
 
 
 def quote(session: Session, *, carrier_code: str, province: str, weight_grams: int) -> rules.Quote:

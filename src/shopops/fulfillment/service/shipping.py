@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Mapping
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -67,12 +69,17 @@ def _tracking_number(session: Session, carrier: Carrier, given: str | None) -> s
 
 def _order_weight(session: Session, order: Order, *, net_of_refunds: bool) -> int:
     """Grams of the order's goods; refunded units stay home when `net_of_refunds`."""
+    skus = catalog_service.get_sellable_skus(session, sku_ids=[x.sku_id for x in order.lines])
+    return order_weight(order, skus, net_of_refunds=net_of_refunds)
+
+
+def order_weight(order: Order, skus: Mapping[int, Any], *, net_of_refunds: bool) -> int:
+    """`_order_weight` from SKU snapshots already read (a bulk caller reads them at once)."""
     units = {}
     for line in order.lines:
         qty = line.quantity - (line.refunded_quantity if net_of_refunds else 0)
         if qty > 0:
             units[line.sku_id] = units.get(line.sku_id, 0) + qty
-    skus = catalog_service.get_sellable_skus(session, sku_ids=sorted(units))
     # An order line always has its SKU (foreign key); a missing snapshot weighs nothing.
     return rules.parcel_weight(
         (qty, skus[sku_id].weight_grams if sku_id in skus else 0) for sku_id, qty in units.items()
@@ -112,9 +119,11 @@ def _new_shipment(
     tracking_number: str,
     weight_grams: int,
     warehouse: Warehouse | None = None,
+    quote: rules.Quote | None = None,
+    flush: bool = True,
 ) -> Shipment:
     province = _province(order)
-    q = price_parcel(session, carrier, province, weight_grams)
+    q = quote or price_parcel(session, carrier, province, weight_grams)
     at = now(session)
     shipment = Shipment(
         order_id=order.id,
@@ -144,8 +153,30 @@ def _new_shipment(
     )
     shipment.events = [first]
     session.add(shipment)
-    session.flush()
+    if flush:
+        session.flush()
     return shipment
+
+
+def check_shippable(order: Order, shipped: int | None) -> None:
+    """Refuse an order that cannot ship (`shipped`: its forward shipment's id, if any)."""
+    if OrderStatus(order.status) in _SHIPPED_STATUSES:
+        raise OrderAlreadyShipped(
+            f"order {order.number} is already {order.status}",
+            details={"order_id": order.id, "status": order.status},
+        )
+    try:
+        next_status(order.status, OrderAction.SHIP)
+    except IllegalOrderTransition as exc:
+        raise OrderNotShippable(
+            f"order {order.number} is {order.status} and cannot ship",
+            details={"order_id": order.id, "status": order.status},
+        ) from exc
+    if shipped is not None:
+        raise OrderAlreadyShipped(
+            f"order {order.number} already has a shipment",
+            details={"order_id": order.id, "shipment_id": shipped},
+        )
 
 
 def ship_order(
@@ -159,28 +190,13 @@ def ship_order(
     """
     order = orders_service.get_order(session, order_id=order_id, for_update=True)
     carrier = require_active_carrier(session, carrier_code)
-    if OrderStatus(order.status) in _SHIPPED_STATUSES:
-        raise OrderAlreadyShipped(
-            f"order {order.number} is already {order.status}",
-            details={"order_id": order.id, "status": order.status},
-        )
-    try:
-        next_status(order.status, OrderAction.SHIP)
-    except IllegalOrderTransition as exc:
-        raise OrderNotShippable(
-            f"order {order.number} is {order.status} and cannot ship",
-            details={"order_id": order.id, "status": order.status},
-        ) from exc
+    check_shippable(order, None)
     shipped = session.scalar(
         select(Shipment.id).where(
             Shipment.order_id == order.id, Shipment.direction == ShipmentDirection.FORWARD
         )
     )
-    if shipped is not None:
-        raise OrderAlreadyShipped(
-            f"order {order.number} already has a shipment",
-            details={"order_id": order.id, "shipment_id": shipped},
-        )
+    check_shippable(order, shipped)
     number = _tracking_number(session, carrier, tracking_number)
     weight = _order_weight(session, order, net_of_refunds=True)
     shipment = _new_shipment(

@@ -193,3 +193,57 @@ def test_cancel_needs_a_reason_and_the_right_role(app, shop) -> None:  # type: i
         f"/console/orders/{number}/cancel", data={"reason": "customer asked", "csrf": token}
     )
     assert again.status_code == 200
+
+
+def test_hourly_gmv_against_the_order_facts(app, shop) -> None:  # type: ignore[no-untyped-def]
+    import datetime as dt
+    from pathlib import Path
+    from zoneinfo import ZoneInfo
+
+    import pyarrow.parquet as pq
+
+    settings, _ = shop
+    orders = pq.read_table(Path(settings.data_dir) / "warehouse" / "fact_orders").to_pandas()
+    tz = ZoneInfo(settings.timezone)
+    expect: dict[dt.date, list[int]] = {END: [0] * 24, END - dt.timedelta(days=7): [0] * 24}
+    for paid_at, amount in zip(orders["paid_at"], orders["paid_amount"], strict=True):
+        if paid_at is None or paid_at != paid_at:
+            continue
+        local = paid_at.to_pydatetime().astimezone(tz)
+        if local.date() in expect:
+            expect[local.date()][local.hour] += int(amount)
+    assert sum(expect[END]) > 0
+    client = sign_in(app, "operator")
+    params = {"day": END.isoformat(), "export": "hourly_csv"}
+    rows = list(
+        csv.reader(io.StringIO(client.get("/console/", params=params).text.lstrip("\ufeff")))
+    )
+    assert rows[0] == ["hour", f"gmv_{END}", f"gmv_{END - dt.timedelta(days=7)}"]
+    assert [int(r[1]) for r in rows[1:]] == expect[END]
+    assert [int(r[2]) for r in rows[1:]] == expect[END - dt.timedelta(days=7)]
+    page = client.get("/console/", params={"start": "2026-11-24", "end": END, "day": END}).text
+    assert 'id="gmv_hourly"' in page
+    assert Formatter("zh_CN").money(sum(expect[END])) in page.split('id="hourly-totals"')[1]
+    bad = client.get("/console/", params={"day": "2026-13-01"})
+    assert bad.status_code == 200 and "YYYY-MM-DD" in bad.text.split('id="gmv_hourly"')[0]
+
+
+def test_every_table_exports_csv_and_excel(app) -> None:  # type: ignore[no-untyped-def]
+    from openpyxl import load_workbook
+
+    client = sign_in(app, "admin")
+    r = "start=2026-11-15&end=2026-11-30"
+    urls = [f"/console/?{r}&export=", f"/console/?{r}&day=2026-11-30&export=hourly_"]
+    urls += [f"/console/traffic?{r}&export="]
+    urls += [f"/console/conversion?{r}&export={t}_" for t in ("funnel", "paths")]
+    urls += [f"/console/customers?{r}&export={t}_" for t in ("segments", "retention", "clv")]
+    urls += [f"/console/customers/list?{r}&segment=important_value&export="]
+    urls += [f"/console/products?{r}&export={t}_" for t in ("ranking", "rules", "abc", "stock")]
+    for url in urls:
+        text = client.get(url + "csv")
+        assert text.status_code == 200 and text.text.startswith("\ufeff"), url
+        n_csv = len(list(csv.reader(io.StringIO(text.text.lstrip("\ufeff")))))
+        xlsx = client.get(url + "xlsx")
+        assert xlsx.status_code == 200, url
+        sheet = load_workbook(io.BytesIO(xlsx.content)).active
+        assert sheet.max_row == n_csv and n_csv >= 2, url

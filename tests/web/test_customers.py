@@ -84,3 +84,54 @@ def test_every_analytics_page_sends_valid_json_figures(app) -> None:  # type: ig
         assert found, name
         # The browser's JSON.parse refuses NaN/Infinity (Python's json accepts them).
         assert json.loads(found.group(1), parse_constant=_no_constant), name
+
+
+def test_drill_down_lists_match_the_analyses(app, shop) -> None:  # type: ignore[no-untyped-def]
+    settings, _ = shop
+    wh = open_warehouse(settings.data_dir)
+    scored = rfm(wh, as_of=END, start=START)
+    client = sign_in(app, "operator")
+    page = client.get("/console/customers", params=RANGE).text
+    for seg in scored.segments():
+        if not seg["customers"]:
+            continue
+        assert f"segment={seg['segment']}" in page  # the treemap and the table link to it
+        params = {**RANGE, "segment": seg["segment"], "export": "csv"}
+        rows = _csv(client.get("/console/customers/list", params=params).text)
+        ids = set(scored.customers[scored.customers["segment"] == seg["segment"]]["customer_id"])
+        assert {int(r["customer_id"]) for r in rows} == {int(i) for i in ids}
+    # A retention cell's list is as long as the cell's count.
+    cohorts = retention(wh, start=START, end=END, grain="week", periods=8)
+    row = cohorts.rows[0]
+    for k, n in enumerate(row.retained):
+        if n is None:
+            continue
+        params = {**RANGE, "cohort": row.cohort.isoformat(), "k": k, "export": "csv"}
+        assert len(_csv(client.get("/console/customers/list", params=params).text)) == n
+    # The CLV bands partition the customers: every band's list adds up to all of them.
+    values = clv(wh, as_of=END, start=START)
+    column = "predicted_value" if values.bgnbd is not None else "historical_value"
+    col = values.customers[column].dropna()
+    width = int(col.max() // 20) + 1
+    total = 0
+    for i in range(20):
+        params = {**RANGE, "clv_lo": i * width, "clv_hi": (i + 1) * width, "export": "csv"}
+        band = _csv(client.get("/console/customers/list", params=params).text)
+        assert len(band) == int(((col >= i * width) & (col < (i + 1) * width)).sum())
+        total += len(band)
+    assert total == len(col) > 0
+
+
+def test_customer_list_pages_and_bad_input(app) -> None:  # type: ignore[no-untyped-def]
+    client = sign_in(app, "analyst")
+    everyone = _csv(client.get("/console/customers/list", params={**RANGE, "export": "csv"}).text)
+    html = client.get("/console/customers/list", params={**RANGE, "page": 1}).text
+    assert html.count("<tr data-customer=") == min(50, len(everyone))
+    if len(everyone) > 50:
+        second = client.get("/console/customers/list", params={**RANGE, "page": 2}).text
+        assert second.count("<tr data-customer=") == min(50, len(everyone) - 50)
+        assert 'rel="prev"' in second
+    for bad in ({"segment": "nobody"}, {"k": -1}, {"cohort": "2026-02-30"}, {"page": 0}):
+        resp = client.get("/console/customers/list", params={**RANGE, **bad})
+        assert resp.status_code == 422, bad
+    assert sign_in(app, "agent").get("/console/customers/list").status_code == 403

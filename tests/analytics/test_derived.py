@@ -25,7 +25,7 @@ from shopops.warehouse import derived
 def summarised(tmp_path_factory):
     root = tmp_path_factory.mktemp("wh-derived")
     rows = write_warehouse(root)
-    assert sorted(derived.refresh_derived(root)) == ["first_paid", "first_seen"]
+    assert sorted(derived.refresh_derived(root)) == ["delivery_lag", "first_paid", "first_seen"]
     return root, rows
 
 
@@ -49,6 +49,13 @@ def test_summaries_hold_each_first_date(summarised):
     _, info = derived.current(root, derived.FIRST_PAID)
     lags = [(r["paid_date"] - r["date"]).days for r in rows["fact_orders"] if r["paid_date"]]
     assert info["max_lag_days"] == max(lags) == 1  # order 1009: placed 23:58, paid 00:01
+    _, info = derived.current(root, derived.DELIVERY_LAG)
+    lags = [
+        (r["delivered_at"].astimezone(dt.UTC).date() - r["date"]).days
+        for r in rows["fact_shipments"]
+        if r["delivered_at"]
+    ]
+    assert info["max_lag_days"] == max(lags) > 0
 
 
 def test_refresh_is_a_no_op_while_the_facts_stay(summarised):
@@ -60,7 +67,7 @@ def test_refresh_is_a_no_op_while_the_facts_stay(summarised):
 def test_metrics_through_the_summaries_equal_the_reference(summarised, text):
     root, rows = summarised
     wh = Warehouse(root, schemas=READ_SCHEMAS)
-    assert wh.derived("first_seen") is not None and wh.derived("first_paid") is not None
+    assert all(wh.derived(d.name) is not None for d in derived.ALL)
     period = parse_period(text)
     result = evaluate(wh, None, period)
     wrong = {}

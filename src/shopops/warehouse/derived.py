@@ -1,7 +1,8 @@
 """Derived tables: small summaries of whole fact tables that daily reads would otherwise
 recompute from all history — each person's first-seen date (from `fact_sessions`) and each
 customer's first paid date (from `fact_orders`), with the largest lag between a row's partition
-date and the date the report places it on (so a reader can bound how far back to scan).
+date and the date the report places it on (so a reader can bound how far back to scan; for
+shipments, `delivery_lag` holds only that lag: delivered UTC date − shipped date).
 
 Each summary is one Parquet file under `_derived/` (not a star-schema table: no reader globs
 it) carrying, in its schema metadata, the *signature* of the fact files it was computed from
@@ -33,15 +34,18 @@ INFO_KEY = b"shopops.info"
 class Derived:
     name: str
     source: str
-    key: str
+    # The first `date` per `key`; no rows when `key` is None (a lag-only summary).
+    key: str | None
     date: str
-    # The report's date column whose lag after the partition `date` is recorded.
+    # The date (SQL, UTC) a report places a row on; its largest lag after the partition
+    # `date` is recorded as `max_lag_days`.
     lag_of: str
 
 
 FIRST_SEEN = Derived("first_seen", "fact_sessions", "person_id", "date", "date")
 FIRST_PAID = Derived("first_paid", "fact_orders", "customer_id", "paid_date", "paid_date")
-ALL = (FIRST_SEEN, FIRST_PAID)
+DELIVERY_LAG = Derived("delivery_lag", "fact_shipments", None, "date", "CAST(delivered_at AS DATE)")
+ALL = (FIRST_SEEN, FIRST_PAID, DELIVERY_LAG)
 
 
 def path_of(root: Path, d: Derived) -> Path:
@@ -78,20 +82,25 @@ def _compute(root: Path, d: Derived) -> tuple[pa.Table, dict[str, Any]]:
     glob = str(Path(root) / d.source / "**" / "*.parquet")
     con = duckdb.connect()
     try:
+        con.sql("SET TimeZone = 'UTC'")
+        con.sql("SET enable_progress_bar = false")
         rel = f"read_parquet('{glob}', hive_partitioning = true)"
-        data = con.sql(
-            f"SELECT {d.key} AS key, min({d.date}) AS first_date FROM {rel} "
-            f"WHERE {d.key} IS NOT NULL AND {d.date} IS NOT NULL GROUP BY {d.key} ORDER BY {d.key}"
-        ).fetch_arrow_table()
+        if d.key:
+            data = con.sql(
+                f"SELECT {d.key} AS key, min({d.date}) AS first_date FROM {rel} "
+                f"WHERE {d.key} IS NOT NULL AND {d.date} IS NOT NULL "
+                f"GROUP BY {d.key} ORDER BY {d.key}"
+            ).fetch_arrow_table()
+            keys, firsts = data.column("key"), data.column("first_date").cast(pa.date32())
+        else:
+            keys, firsts = pa.array([], pa.string()), pa.array([], pa.date32())
         lag = con.sql(
             f"SELECT max(datediff('day', date, {d.lag_of})) FROM {rel} WHERE {d.lag_of} IS NOT NULL"
         ).fetchone()
     finally:
         con.close()
     # The key keeps its fact's type (joins compare like with like); dates are plain dates.
-    table = pa.table(
-        {"key": data.column("key"), "first_date": data.column("first_date").cast(pa.date32())}
-    )
+    table = pa.table({"key": keys, "first_date": firsts})
     return table, {"max_lag_days": int(lag[0]) if lag and lag[0] is not None else 0}
 
 

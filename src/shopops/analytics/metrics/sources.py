@@ -297,10 +297,15 @@ def _simple(table: str, direct: dict[str, str], *, product: bool = False, custom
 
 def _deliveries(ctx: Context, dims: Sequence[str], features: frozenset[str]) -> ir.Table:
     s = ctx.table("fact_shipments")
-    # Shipped (the partition date) no later than delivered.
-    t = s.filter(
-        (s.date <= ctx.hi) & (s.direction == "outbound") & s.delivered_at.notnull()
-    ).mutate(_ts=s.delivered_at)
+    # Shipped (the partition date) no later than delivered, and no earlier than the longest
+    # delivery lag (UTC dates, plus a day for the shop's time zone) before the first day.
+    shipped = s.date <= ctx.hi
+    known = ctx.wh.derived("delivery_lag")
+    if known is not None:
+        shipped = ctx.within(s.date, before_days=int(known[1]["max_lag_days"]) + 1)
+    t = s.filter(shipped & (s.direction == "outbound") & s.delivered_at.notnull()).mutate(
+        _ts=s.delivered_at
+    )
     return _cols(t, dims, {"carrier": "carrier", "province": "province"})
 
 

@@ -122,7 +122,13 @@ def customers(
             "layout": {"margin": {"t": 10, "l": 10, "r": 10, "b": 10}, "height": 320},
         },
         "lifecycle": {
-            "data": [{"type": "bar", "x": list(stages), "y": list(stages.values())}],
+            "data": [
+                {
+                    "type": "bar",
+                    "x": [LIFECYCLE[code] if zh else code for code in stages],
+                    "y": list(stages.values()),
+                }
+            ],
             "layout": {"margin": {"t": 10, "l": 40, "r": 10, "b": 40}, "height": 260},
         },
         "retention": {

@@ -18,6 +18,7 @@ from shopops.web.app import router
 from shopops.web.auth import ConsoleGuard, ConsoleViewer
 from shopops.web.cache import cached
 from shopops.web.export import table_response
+from shopops.web.i18n import Formatter
 from shopops.web.pages.overview import _period as parse_period
 from shopops.web.render import register_page, render
 
@@ -101,6 +102,7 @@ def traffic(
         data = [[r[h] for h in HEADER] for r in rows]
         return table_response(f"traffic_{period.start}_{period.end}", export, HEADER, data)
     zh = viewer.locale == "zh_CN"
+    _ = Formatter(viewer.locale).gettext  # chart legends speak the viewer's language
     names = [r["name_zh"] if zh else r["name_en"] for r in rows]
     link = f"/console/?start={period.start}&end={period.end}&channel="
     paid = [r for r in rows if r["spend"]]
@@ -109,7 +111,7 @@ def traffic(
             "data": [
                 {
                     "type": "bar",
-                    "name": "UV",
+                    "name": _("Visitors"),
                     "x": names,
                     "y": [r["uv"] for r in rows],
                     # Drill-down: the overview filtered to that channel.
@@ -117,7 +119,7 @@ def traffic(
                 },
                 {
                     "type": "bar",
-                    "name": "Sessions",
+                    "name": _("Sessions"),
                     "x": names,
                     "y": [r["sessions"] for r in rows],
                     "customdata": [link + r["channel"] for r in rows],
@@ -130,7 +132,7 @@ def traffic(
                 {
                     "type": "pie",
                     "hole": 0.5,
-                    "labels": ["natural", "paid"],
+                    "labels": [_("natural"), _("paid")],
                     "values": [
                         ev["natural_traffic_share"].value or 0,
                         ev["paid_traffic_share"].value or 0,

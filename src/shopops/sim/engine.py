@@ -9,9 +9,11 @@ progress: the store holds only whole days and `shopops verify` accepts it.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import math
 import pickle
 import random
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -431,6 +433,19 @@ class DayRun:
         received = max(
             [received, *[dt.datetime.fromisoformat(e["timestamp"]) for e in self.events[-1:]]]
         )
+        # Ids the simulator gives (as a client SDK does), the same on a re-run of this stretch
+        # of the day, so a replay dedups; cheaper than the ingestion deriving them from content.
+        base = (
+            int.from_bytes(
+                hashlib.blake2b(
+                    f"{self.state.seed}|{self.day}|{self.since.isoformat()}".encode(),
+                    digest_size=10,
+                ).digest()
+            )
+            << 48
+        )
+        for i, event in enumerate(self.events):
+            event["uuid"] = str(uuid.UUID(int=base | i))
         tracking.ingest_many(
             self.store, events=self.events, received_at=received,
             user_agent="Mozilla/5.0 (iPhone) shopops-sim",

@@ -11,27 +11,44 @@ import pytest
 from sqlalchemy import select
 
 from shopops.aftersales.models import ReturnRequest
+from shopops.analytics.periods import shop_today
 from shopops.db import session_scope
 from shopops.inventory.models import StockLevel
 from shopops.orders.models import Order
 from tests.web.test_browser import ARTIFACTS, _page, base_url, chromium  # noqa: F401
+from tests.web.test_browser_analytics import POINTS, _click
 from tests.web.test_store_pages import Store, store  # noqa: F401
 
 pytestmark = pytest.mark.slow
+# Page coordinates of the centre of a chart's tallest bar (phases without orders draw none).
+TALLEST = """(id) => { const el = document.getElementById(id); el.scrollIntoView();
+  let best = null, area = 0;
+  el.querySelectorAll('.trace .point path').forEach((p) => { const r = p.getBoundingClientRect();
+    if (r.width * r.height > area) { area = r.width * r.height; best = r; } });
+  return [best.x + best.width / 2, best.y + best.height / 2]; }"""
 
 
 def test_store_pages_in_a_browser(chromium, base_url, store: Store, shop) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
     _, engine = shop
     ARTIFACTS.mkdir(exist_ok=True)
     page, errors = _page(chromium, base_url, "operator")
-    today = dt.date.today()
+    today = shop_today("Asia/Shanghai")
     start = today - dt.timedelta(days=8)
     page.goto(f"/console/promotions?start={start}&end={today}")
-    page.wait_for_selector("#campaign-chart .barlayer .point path")
-    page.wait_for_selector("#coupon-chart .barlayer .point path")
-    page.wait_for_selector("#share-chart .scatterlayer .trace")
+    for chart in ("campaign-chart", "coupon-chart", "share-chart"):
+        page.wait_for_selector(f"#{chart}[data-drawn='1']")
+        assert page.evaluate(POINTS, chart) > 0, chart
     assert page.locator(f"#promotion-{store.promo_id} .status").inner_text() == "进行中"
     page.screenshot(path=ARTIFACTS / "promotions.png", full_page=True)
+    # Drill-down: a campaign's bar opens the page for that campaign only.
+    with page.expect_navigation():
+        _click(page, page.evaluate(TALLEST, "campaign-chart"))
+    assert "campaign=" in page.url
+    page.wait_for_selector("#all-campaigns")
+    assert (
+        len({r.split("\t")[0] for r in page.locator("#campaigns tbody").inner_text().splitlines()})
+        == 1
+    )
 
     page.goto("/console/catalog?q=预热款")
     assert page.locator("#products tbody tr").count() >= 1
@@ -39,7 +56,8 @@ def test_store_pages_in_a_browser(chromium, base_url, store: Store, shop) -> Non
 
     product = f"/console/catalog/{store.product_id}"
     page.goto(product)
-    page.wait_for_selector("#stock-chart .barlayer .point path")
+    page.wait_for_selector("#stock-chart[data-drawn='1']")
+    assert page.evaluate(POINTS, "stock-chart") > 0
     with session_scope(engine) as s:
         before = s.scalars(
             select(StockLevel.on_hand).where(

@@ -20,6 +20,7 @@ from sqlalchemy import func, select, text
 from shopops.accounts.service import create_console_user
 from shopops.aftersales import service as aftersales
 from shopops.aftersales.models import ReturnRequest
+from shopops.analytics.periods import shop_today
 from shopops.api.app import create_app
 from shopops.catalog.models import Product, Sku
 from shopops.config import Settings
@@ -266,7 +267,7 @@ def test_analyst_may_not_change_a_promotion(app, store, shop) -> None:  # type: 
 
 def test_campaign_phases_show_the_redemptions(app, store) -> None:  # type: ignore[no-untyped-def]
     client = sign_in(app, "operator")
-    today = dt.date.today()
+    today = shop_today("Asia/Shanghai")
     rng = {"start": (today - dt.timedelta(days=3)).isoformat(), "end": today.isoformat()}
     resp = client.get("/console/promotions", params=rng)
     assert resp.status_code == 200
@@ -285,6 +286,20 @@ def test_campaign_phases_show_the_redemptions(app, store) -> None:  # type: igno
     assert ZH.money(store.warm_gmv) in resp.text
 
 
+def test_campaign_drill_down(app, store) -> None:  # type: ignore[no-untyped-def]
+    client = sign_in(app, "operator")
+    today = shop_today("Asia/Shanghai")
+    rng = {"start": (today - dt.timedelta(days=3)).isoformat(), "end": today.isoformat()}
+    page = client.get("/console/promotions", params=rng).text
+    assert f"&campaign={store.campaign_id}" in page  # the bar's drill-down link
+    only = {**rng, "campaign": str(store.campaign_id)}
+    rows = _csv(client.get("/console/promotions", params={**only, "export": "promotions_csv"}))
+    assert [r[0] for r in rows[1:]] == [str(store.promo_id)]
+    rows = _csv(client.get("/console/promotions", params={**only, "export": "campaigns_csv"}))
+    assert {r[0] for r in rows[1:]} == {str(store.campaign_id)}
+    assert client.get("/console/promotions", params={"campaign": "x"}).status_code == 422
+
+
 def test_a_range_before_the_campaign_shows_no_results(app, store) -> None:  # type: ignore[no-untyped-def]
     client = sign_in(app, "operator")
     rows = _csv(
@@ -299,7 +314,7 @@ def test_a_range_before_the_campaign_shows_no_results(app, store) -> None:  # ty
 
 def test_coupon_counts(app, store) -> None:  # type: ignore[no-untyped-def]
     client = sign_in(app, "analyst")
-    today = dt.date.today()
+    today = shop_today("Asia/Shanghai")
     rng = {"start": (today - dt.timedelta(days=2)).isoformat(), "end": today.isoformat()}
     rows = _csv(client.get("/console/promotions", params={**rng, "export": "coupons_csv"}))
     header = rows[0]

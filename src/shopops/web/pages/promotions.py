@@ -101,9 +101,13 @@ def _bounds(period: Period, tz: str) -> tuple[dt.datetime, dt.datetime]:
     return start, end
 
 
-def _campaign_rows(s: Session, start: dt.datetime, end: dt.datetime, tz: str) -> list[list[Any]]:
+def _campaign_rows(
+    s: Session, start: dt.datetime, end: dt.datetime, tz: str, only: int | None
+) -> list[list[Any]]:
     rows: list[list[Any]] = []
     for c in list_campaigns(s):
+        if only is not None and c.id != only:
+            continue
         report = campaign_report(s, campaign_id=c.id, starts_at=start, ends_at=end)
         windows = {w.phase: w for w in campaign_phases(s, campaign_id=c.id)}
         # Every declared phase, then redemptions made outside any phase (phase "").
@@ -131,7 +135,9 @@ def _campaign_rows(s: Session, start: dt.datetime, end: dt.datetime, tz: str) ->
     return rows
 
 
-def _promotion_rows(s: Session, status: str | None, tz: str) -> list[list[Any]]:
+def _promotion_rows(
+    s: Session, status: str | None, tz: str, campaign: int | None
+) -> list[list[Any]]:
     return [
         [
             p.id,
@@ -146,7 +152,7 @@ def _promotion_rows(s: Session, status: str | None, tz: str) -> list[list[Any]]:
             p.campaign_id,
             p.campaign_phase,
         ]
-        for p in list_promotions(s, status=status)
+        for p in list_promotions(s, status=status, campaign_id=campaign)
     ]
 
 
@@ -174,6 +180,7 @@ def _figures(
     coupons: list[list[Any]],
     daily: list[tuple[Any, Any]],
     _: Callable[[str], str],
+    link: str,
 ) -> dict[str, Any]:
     margin = {"t": 10, "l": 50, "r": 10, "b": 60}
     labels = [f"{r[1]} · {_(r[2]) if r[2] else '—'}" for r in campaigns]
@@ -181,7 +188,14 @@ def _figures(
     if campaigns:
         figures["campaign-chart"] = {
             "data": [
-                {"type": "bar", "name": "GMV", "x": labels, "y": [r[6] / 100 for r in campaigns]},
+                {
+                    "type": "bar",
+                    "name": "GMV",
+                    "x": labels,
+                    "y": [r[6] / 100 for r in campaigns],
+                    # Drill-down: the campaign's phases and its promotions only.
+                    "customdata": [f"{link}&campaign={r[0]}" for r in campaigns],
+                },
                 {
                     "type": "bar",
                     "name": _("Discount given"),
@@ -222,6 +236,7 @@ def _page(
     start: str | None,
     end: str | None,
     status: str | None,
+    campaign: int | None = None,
     export: str | None = None,
     status_code: int = 200,
     message: str | None = None,
@@ -234,8 +249,8 @@ def _page(
     lo, hi = _bounds(period, tz)
     with session_scope(request.app.state.engine, readonly=True) as s:
         tables = {
-            "campaigns": _campaign_rows(s, lo, hi, tz),
-            "promotions": _promotion_rows(s, status or None, tz),
+            "campaigns": _campaign_rows(s, lo, hi, tz, campaign),
+            "promotions": _promotion_rows(s, status or None, tz, campaign),
             "coupons": _coupon_rows(s, lo, hi),
         }
     if export:
@@ -246,7 +261,8 @@ def _page(
         request, ("promotions", period.start, period.end), lambda wh: _metrics(wh, period, tz)
     )
     _ = Formatter(viewer.locale).gettext
-    figures = _figures(tables["campaigns"], tables["coupons"], metrics["daily"], _)
+    link = f"/console/promotions?start={period.start}&end={period.end}"
+    figures = _figures(tables["campaigns"], tables["coupons"], metrics["daily"], _, link)
     return render(
         request,
         "promotions.html",
@@ -264,7 +280,10 @@ def _page(
         actions=ACTIONS,
         can_act=viewer.may(frozenset(ACTION_ROLES)),
         message=message,
-        q=f"start={period.start}&end={period.end}&status={status or ''}",
+        campaign=campaign,
+        all_campaigns=f"{link}&status={status or ''}",
+        q=f"start={period.start}&end={period.end}&status={status or ''}"
+        + (f"&campaign={campaign}" if campaign else ""),
         figures=json.dumps(figures, ensure_ascii=False).replace("</", "<\\/"),
     )
 
@@ -276,9 +295,10 @@ def promotions(
     start: Annotated[str | None, Query(max_length=10)] = None,
     end: Annotated[str | None, Query(max_length=10)] = None,
     status: Annotated[str | None, Query(max_length=16)] = None,
+    campaign: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
     export: Annotated[str | None, Query(pattern=EXPORTS)] = None,
 ) -> Response:
-    return _page(request, viewer, start, end, status, export)
+    return _page(request, viewer, start, end, status, campaign, export)
 
 
 @router.post("/promotions/{promotion_id}/{action}")
@@ -302,6 +322,7 @@ def promotion_action(
             form.get("start"),
             form.get("end"),
             form.get("status"),
+            int(form["campaign"]) if form.get("campaign", "").isdigit() else None,
             status_code=exc.status_code,
             message=f"#{promotion_id}: {exc.message}",
         )

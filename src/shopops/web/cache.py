@@ -11,6 +11,9 @@ A computation costs 1–4 s on a loaded two-core machine, so a refresher thread 
 version every POLL_SECONDS and, after a load, recomputes the most recently used keys (at most
 REWARM) in the background: the pages people have open are warm again before they reload them.
 A request for a key being recomputed waits for that computation instead of starting another.
+Computations share one warehouse connection per version (DuckDB keeps the partition files'
+footers; a fresh connection per request read them again: ~25 % of a cold page), one at a time
+since a DuckDB connection is not safe to share between threads.
 `SHOPOPS_CONSOLE_PREWARM=0` turns the refresher off.
 """
 
@@ -66,6 +69,9 @@ class ResultCache:
         # The most recently asked keys and how to compute them, for the refresher.
         self._recipes: OrderedDict[tuple[Hashable, ...], Callable[[], Any]] = OrderedDict()
         self._refresher: threading.Thread | None = None
+        self._wh: Warehouse | None = None
+        self._wh_version: tuple[int, ...] | None = None
+        self.wh_lock = threading.RLock()
         self.hits = 0
         self.misses = 0
         self.rewarmed = 0
@@ -73,6 +79,15 @@ class ResultCache:
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+
+    def warehouse(self) -> Warehouse:
+        """The shared warehouse of the current version (call with `wh_lock` held)."""
+        version = warehouse_version(self.root)
+        if self._wh is None or version != self._wh_version:
+            # New files: a new connection, so no table or footer of the old version lingers.
+            self._wh = open_warehouse(self.root.parent)
+            self._wh_version = version
+        return self._wh
 
     def get(self, key: tuple[Hashable, ...], compute: Callable[[], T]) -> T:
         with self._lock:
@@ -168,5 +183,10 @@ _create_lock = threading.Lock()
 
 def cached(request: Request, key: tuple[Hashable, ...], compute: Callable[[Warehouse], T]) -> T:
     """`compute(warehouse)` for `key`, from the cache while the warehouse has not changed."""
-    data_dir = request.app.state.settings.data_dir
-    return result_cache(request).get(key, lambda: compute(open_warehouse(data_dir)))
+    cache = result_cache(request)
+
+    def run() -> T:
+        with cache.wh_lock:
+            return compute(cache.warehouse())
+
+    return cache.get(key, run)

@@ -2,8 +2,9 @@
 sign-in page (no data read) as the in-process baseline ratio.
 
 Two figures per page: `warm` (the console's result cache holds the page's warehouse results:
-every request after the first until the loader writes new data) and `cold` (the cache is
-emptied before each request: the first request after a load). Pages that do not exist in
+every request after the first until the loader writes new data) and `cold` (the cache and its
+warehouse connection are dropped before each request: a page nobody opened since the last
+load; the cache's refresher recomputes recently used pages after a load in the background). Pages that do not exist in
 this checkout (another area's, not written yet) are skipped.
 
     uv run python benchmarks/bench_console.py              # builds a shop (--days/--visitors)
@@ -98,7 +99,7 @@ def main() -> None:
     def clear() -> None:
         cache = getattr(app.state, "console_cache", None)
         if cache is not None:
-            cache.clear()
+            cache.reset()  # no results, no open warehouse connection: as after a load
 
     def measure(url: str, repeats: int, cold: bool) -> tuple[float, float] | None:
         times = []

@@ -80,6 +80,12 @@ class ResultCache:
         with self._lock:
             self._entries.clear()
 
+    def reset(self) -> None:
+        """Forget results and the warehouse connection: the state right after a load."""
+        with self.wh_lock, self._lock:
+            self._entries.clear()
+            self._wh = None
+
     def warehouse(self) -> Warehouse:
         """The shared warehouse of the current version (call with `wh_lock` held)."""
         version = warehouse_version(self.root)

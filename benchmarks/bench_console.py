@@ -4,8 +4,8 @@ sign-in page (no data read) as the in-process baseline ratio.
 Two figures per page: `warm` (the console's result cache holds the page's warehouse results:
 every request after the first until the loader writes new data) and `cold` (the cache and its
 warehouse connection are dropped before each request: a page nobody opened since the last
-load; the cache's refresher recomputes recently used pages after a load in the background). Pages that do not exist in
-this checkout (another area's, not written yet) are skipped.
+load; the cache's refresher recomputes recently used pages after a load in the background).
+Pages that do not exist in this checkout (another area's, not written yet) are skipped.
 
     uv run python benchmarks/bench_console.py              # builds a shop (--days/--visitors)
     uv run python benchmarks/bench_console.py --data-dir DIR    # an existing demo shop

@@ -60,6 +60,28 @@ def seconds_between(backend: str, a: ir.TimestampValue, b: ir.TimestampValue) ->
     return (a.epoch_seconds() - b.epoch_seconds()).cast("float64")
 
 
+def _pattern(folder: Path) -> str:
+    """The glob of a table's files. DuckDB re-globs a view's files on every query, and a
+    recursive `**` walk costs twice a one-level one: the contract's layouts (docs/warehouse.md:
+    `date=<day>/part-0.parquet` for facts, `part-0.parquet` for dimensions) get a one-level
+    glob; anything else keeps the recursive one."""
+    dated = flat = other = False
+    with os.scandir(folder) as entries:
+        for e in entries:
+            if e.is_dir():
+                if e.name.startswith("date="):
+                    dated = True
+                elif not e.name.startswith("."):
+                    other = True
+            elif e.name.endswith(".parquet"):
+                flat = True
+    if dated and not flat and not other:
+        return "date=*/*.parquet"
+    if flat and not dated and not other:
+        return "*.parquet"
+    return "**/*.parquet"
+
+
 class UnknownTable(InvalidInput):
     code = "unknown_table"
 
@@ -108,7 +130,7 @@ class Warehouse:
                 folder = self.root / name
                 if self.backend_name == "duckdb":
                     table = self.con.read_parquet(
-                        str(folder / "**" / "*.parquet"), table_name=name, hive_partitioning=True
+                        str(folder / _pattern(folder)), table_name=name, hive_partitioning=True
                     )
                 else:
                     table = self.con.read_parquet(str(folder), table_name=name)

@@ -519,6 +519,8 @@ def test_stock_levels_and_adjustments(app, store, shop) -> None:  # type: ignore
         on_hand - 3 - reserved,
     ]
     assert 'id="stock-chart"' in client.get(page).text
+    ledger = _csv(client.get(page, params={"export": "ledger_csv"}))
+    assert ledger[1][3:] == ["adjustment", "-3", "0", "盘点 stocktake (console: u_operator)"]
 
 
 @pytest.mark.parametrize(

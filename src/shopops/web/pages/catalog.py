@@ -261,7 +261,7 @@ def product_page(
     request: Request,
     product_id: int,
     viewer: Annotated[ConsoleViewer, Depends(ConsoleGuard(*ROLES))],
-    export: Annotated[str | None, Query(pattern="^(stock|prices)_(csv|xlsx)$")] = None,
+    export: Annotated[str | None, Query(pattern="^(stock|prices|ledger)_(csv|xlsx)$")] = None,
 ) -> Response:
     if not export:
         return _product_page(request, viewer, product_id)
@@ -275,6 +275,9 @@ def product_page(
         keys = ["sku", "warehouse", "on_hand", "reserved", "available", "safety_stock"]
         keys += ["below_safety"]
         rows = [[lv[k] for k in keys] for lv in view["levels"]]
+    elif table == "ledger":
+        keys = ["sku", "at", "warehouse", "reason", "on_hand", "reserved", "note"]
+        rows = [[m[k] for k in keys] for m in view["movements"]]
     else:
         keys = ["sku", "at", "old", "new", "actor", "reason", "outside_band", "price_list"]
         rows = [[h[k] for k in keys] for h in view["history"]]

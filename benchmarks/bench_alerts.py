@@ -74,14 +74,33 @@ def speed(store: Path, day: dt.date, repeat: int) -> None:
 
 
 INCIDENT_DAYS = {  # kind: (day offset before the end, expected alert key prefix)
+    "stockout": (14, "hit_stockout"),
     "cpc_spike": (10, "anomaly:ad_spend/sessions@channel=paid_search"),
     "traffic_drop": (6, "channel_traffic_drop@channel=paid_search"),
     "conversion_slump": (2, "conversion_low"),
 }
 
 
-def truth(shops: int, visitors: int, days: int) -> None:
-    from shopops.sim import Incident, SimulationConfig, build_sample_shop
+def _shop(cache: Path | None, tmp: str, seed: int, visitors: int, days: int, incidents, end):  # type: ignore[no-untyped-def]
+    """The simulated shop's data dir: built under `cache` once (same seed and size → same
+    shop), evaluated on a copy of its store database so every run starts without alerts."""
+    import shutil
+
+    from shopops.sim import SimulationConfig, build_sample_shop
+
+    root = (cache / f"shop-{seed}-{visitors}-{days}-{len(incidents)}") if cache else Path(tmp)
+    if not (root / "warehouse").is_dir():
+        root.mkdir(parents=True, exist_ok=True)
+        build_sample_shop(
+            Settings(data_dir=root, database_url=None),
+            SimulationConfig(days=days, visitors=visitors, seed=seed, end=end, incidents=incidents),
+        )
+    shutil.copy(root / "shop.db", Path(tmp) / "eval.db")
+    return root, f"sqlite:///{tmp}/eval.db"
+
+
+def truth(shops: int, visitors: int, days: int, cache: Path | None = None) -> None:
+    from shopops.sim import Incident
 
     end = dt.date(2026, 11, 30)
     first = end - dt.timedelta(days=29)  # 30 evaluated days per shop
@@ -95,6 +114,7 @@ def truth(shops: int, visitors: int, days: int) -> None:
                 ()
                 if clean
                 else (
+                    Incident("stockout", end - dt.timedelta(days=14), days=2),
                     Incident(
                         "cpc_spike", end - dt.timedelta(days=10), channel="paid_search", depth=1.0
                     ),
@@ -105,20 +125,11 @@ def truth(shops: int, visitors: int, days: int) -> None:
                 )
             )
             with tempfile.TemporaryDirectory() as tmp:
-                settings = Settings(data_dir=Path(tmp), database_url=None)
-                build_sample_shop(
-                    settings,
-                    SimulationConfig(
-                        days=days,
-                        visitors=visitors,
-                        seed=100 + 2 * i + clean,
-                        end=end,
-                        incidents=incidents,
-                    ),
-                )
-                engine = make_engine(settings.resolved_database_url)
+                seed = 100 + 2 * i + clean
+                root, url = _shop(cache, tmp, seed, visitors, days, incidents, end)
+                engine = make_engine(url)
                 upgrade(engine)
-                wh = Warehouse(settings.data_dir / "warehouse", schemas=READ_SCHEMAS)
+                wh = Warehouse(root / "warehouse", schemas=READ_SCHEMAS)
                 with session_scope(engine) as s:
                     rules |= {r.code for r in install_default_rules(s)}
                 opened = []
@@ -173,11 +184,12 @@ def main() -> None:
     b.add_argument("--shops", type=int, default=3)
     b.add_argument("--visitors", type=int, default=600)
     b.add_argument("--days", type=int, default=60)
+    b.add_argument("--cache", type=Path, help="keep the simulated shops here (reruns reuse them)")
     args = p.parse_args()
     if args.what == "speed":
         speed(args.store, args.day, args.repeat)
     else:
-        truth(args.shops, args.visitors, args.days)
+        truth(args.shops, args.visitors, args.days, args.cache)
 
 
 if __name__ == "__main__":

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import statistics
+
 import pytest
 
 from shopops.ops.anomaly.rules import additive_split, best_explanation, ratio_split, seasonal_score
@@ -64,3 +66,14 @@ def test_seasonal_score_knows_weekdays_and_trends():
     slump_saturday = seasonal_score(hist, 120, 5)  # a weekday level on a Saturday
     assert slump_saturday.score < -4
     assert seasonal_score(hist[:10], 100, 1) is None  # too little history
+
+
+def test_a_price_is_scored_without_weekday_factors():
+    # A price drifting 200 → 241 over 28 days (+1.5 a day) with no weekly rhythm, but with
+    # chance weekday clusters: Mondays happen to be 12 higher.
+    hist = [(i % 7, 200 + 1.5 * i + (12 if i % 7 == 0 else 0)) for i in range(28)]
+    flat = seasonal_score(hist, 244, 0, seasonal=False)
+    # No factors: the level is the median of the last 7 days as they are (indexes 21..27).
+    assert flat.expected == pytest.approx(statistics.median(v for _, v in hist[-7:]))
+    seasonal = seasonal_score(hist, 244, 0)
+    assert seasonal.expected > flat.expected  # the chance Monday bump became a "factor"

@@ -55,3 +55,61 @@ def test_the_scheduled_alert_job_runs_through_the_scheduler_entry(tmp_path, engi
     with session_scope(engine, readonly=True) as s:
         assert s.query(Alert).count() == first
     assert run_job_once(engine, settings, job) == 0  # the same yesterday: nothing new
+
+
+def test_backfill_evaluates_each_day_once_and_reruns_open_nothing(tmp_path, engine):
+    import pytest
+
+    from shopops.db import make_engine
+    from shopops.migrate import upgrade
+    from shopops.ops.jobs import InvalidBackfill, backfill_alerts
+
+    write_warehouse(tmp_path / "warehouse")
+    end = dt.date(2026, 11, 12)
+    first = backfill_alerts(engine, tmp_path, 5, end=end)
+    assert (first["first"], first["last"]) == ("2026-11-08", "2026-11-12")
+    assert [d["day"] for d in first["days"]] == [f"2026-11-{d:02d}" for d in range(8, 13)]
+    # The same days one by one on a fresh database: the same alerts, day for day.
+    other = make_engine(f"sqlite:///{tmp_path / 'other.db'}")
+    upgrade(other)
+    settings = Settings(data_dir=tmp_path, database_url=None)
+    one_by_one = [
+        len(evaluate_alerts(settings, other, end - dt.timedelta(days=k), notify=False)["opened"])
+        for k in range(4, -1, -1)
+    ]
+    assert [d["opened"] for d in first["days"]] == one_by_one
+    assert first["opened"] == sum(one_by_one) > 0
+    again = backfill_alerts(engine, tmp_path, 5, end=end)
+    assert again["opened"] == 0
+    with session_scope(engine, readonly=True) as s:
+        assert s.query(Alert).count() == first["opened"]
+    with pytest.raises(InvalidBackfill):
+        backfill_alerts(engine, tmp_path, 0, end=end)
+    other.dispose()
+
+
+def test_alerts_evaluate_days_cli(tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
+    import json
+
+    from typer.testing import CliRunner
+
+    from shopops.cli import app
+    from shopops.config import get_settings
+
+    monkeypatch.setenv("SHOPOPS_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("SHOPOPS_DATABASE_URL", raising=False)
+    get_settings.cache_clear()
+    write_warehouse(tmp_path / "warehouse")
+    runner = CliRunner()
+    try:
+        args = ["alerts", "evaluate", "--date", "2026-11-12", "--days", "3", "--json"]
+        out = runner.invoke(app, args)
+        assert out.exit_code == 0, out.output
+        done = json.loads(out.output)
+        assert (done["first"], done["last"], len(done["days"])) == ("2026-11-10", "2026-11-12", 3)
+        again = json.loads(runner.invoke(app, args).output)
+        assert again["opened"] == 0
+        bad = runner.invoke(app, ["alerts", "evaluate", "--days", "400"])
+        assert bad.exit_code == 2 and "1..366" in bad.output
+    finally:
+        get_settings.cache_clear()

@@ -143,14 +143,23 @@ def evaluate_day(
     report = EvaluationReport(day)
     rules = [(r, RuleSpec.model_validate(r.spec)) for r in list_rules(session) if r.enabled]
     live = [(r, s) for r, s in rules if s.available() and not s.split_by]
-    span = max([lookback_days(s.condition) for _, s in live] + [0])
+    # Each series is read over the longest look-back any reader needs (a 5-day stock rule
+    # need not scan six weeks of stock snapshots); series of equal look-back share one read.
+    need: dict[tuple[str, Any], int] = {}
+    for _, s in live:
+        key = (s.metric, _filters_key(s.filters))
+        need[key] = max(need.get(key, 0), lookback_days(s.condition))
     if anomalies:
-        span = max(span, DETECTOR_HISTORY_DAYS)
+        for key in DETECTOR_METRICS:
+            need[key] = max(need.get(key, 0), DETECTOR_HISTORY_DAYS)
+    span = max(need.values(), default=0)
     start = day - dt.timedelta(days=span)
-    wanted = [(s.metric, _filters_key(s.filters)) for _, s in live]
-    if anomalies:
-        wanted += list(DETECTOR_METRICS)
-    series = read_series(wh, wanted, start, day, timezone) if wanted else {}
+    by_span: dict[int, list[tuple[str, Any]]] = {}
+    for key, n in need.items():
+        by_span.setdefault(n, []).append(key)
+    series: dict[tuple[str, Any], Any] = {}
+    for n, keys in sorted(by_span.items()):
+        series.update(read_series(wh, keys, day - dt.timedelta(days=n), day, timezone))
     existing = {a.key: a for a in session.scalars(select(Alert).where(Alert.day == day))}
     skip = campaign_days(session, start, day, timezone, warm_up=True)
     for rule, spec in rules:

@@ -120,6 +120,7 @@ def seasonal_score(
     min_history: int = 21,
     window: int = 7,
     floor: Callable[[float], float] | None = None,
+    seasonal: bool = True,
 ) -> Score | None:
     """Score `value` against a multiplicative weekday-seasonal baseline from `series`
         (pairs of (weekday, value) for the past days, oldest first; `skip` = indexes of campaign
@@ -133,8 +134,9 @@ def seasonal_score(
     overall = statistics.median(v for _, v in hist)
     if not overall:
         return None
-    factors: dict[int, float] = {}
-    for wd in range(7):
+    factors: dict[int, float] = dict.fromkeys(range(7), 1.0)
+    # A price (CPC) has no weekday pattern: six samples per weekday would only add noise.
+    for wd in range(7) if seasonal else ():
         same = [v / overall for w, v in hist if w == wd]
         factors[wd] = (statistics.median(same) if same else 1.0) or 1.0
     des = [v / factors[w] for w, v in hist]

@@ -40,6 +40,8 @@ class Watch:
     filters: Filters = ()
     units: str | None = None
     noise: str = "none"  # "poisson" | "binomial" | "compound" | "none"
+    # Weekday factors: traffic and sales have a weekly rhythm, an auction price does not.
+    seasonal: bool = True
 
     def relative_floor(self, expected: float, units: float | None) -> float:
         if self.noise == "poisson":
@@ -58,7 +60,7 @@ DETECTOR: tuple[Watch, ...] = (
     Watch("conversion_rate", units="uv", noise="binomial"),
     Watch("gmv", units="paid_orders", noise="compound"),
     Watch("paid_orders", noise="poisson"),
-    Watch("ad_spend/sessions", PAID_SEARCH),  # paid-search CPC per visit
+    Watch("ad_spend/sessions", PAID_SEARCH, seasonal=False),  # paid-search CPC per visit
 )
 DETECTOR_METRICS: tuple[tuple[str, Filters], ...] = tuple(
     dict.fromkeys(
@@ -252,6 +254,7 @@ def detect(
                 day.weekday(),
                 skip=skip,
                 floor=lambda e, units=units, w=w: w.relative_floor(e, units),
+                seasonal=w.seasonal,
             )
         scores[(w.metric, w.filters)] = sc
         if sc is None or not sc.expected:

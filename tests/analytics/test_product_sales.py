@@ -15,6 +15,7 @@ from shopops.analytics.analyses.product_sales import (
     abc_classes,
     abc_summary,
     hourly_gmv,
+    hourly_gmv_days,
     product_sales,
     sku_daily_units,
 )
@@ -112,6 +113,10 @@ def test_hourly_gmv_in_shop_hours(tmp_path: Path) -> None:
     expected[18], expected[10] = 9_000, 1_000
     assert hours == expected
     assert sum(hourly_gmv(wh, day=dt.date(2026, 11, 11), timezone="Asia/Shanghai")) == 0
+    days = [dt.date(2026, 11, 10), dt.date(2026, 11, 12)]
+    both = hourly_gmv_days(wh, days=days, timezone="Asia/Shanghai")
+    assert both[days[0]] == expected
+    assert both[days[1]][18] == 3_000 and sum(both[days[1]]) == 3_000
 
 
 def test_random_shop_matches_plain_python(tmp_path: Path) -> None:

@@ -98,15 +98,27 @@ def sku_daily_units(wh: Warehouse, *, as_of: dt.date, days: int = 28) -> dict[in
 
 def hourly_gmv(wh: Warehouse, *, day: dt.date, timezone: str) -> list[int]:
     """GMV (paid amount, fen) of the orders paid on shop day `day`, per shop hour 0–23."""
+    return hourly_gmv_days(wh, days=[day], timezone=timezone)[day]
+
+
+def hourly_gmv_days(
+    wh: Warehouse, *, days: list[dt.date], timezone: str
+) -> dict[dt.date, list[int]]:
+    """`hourly_gmv` of several days in one query."""
+    hours = {d: [0] * 24 for d in days}
+    if not days:
+        return hours
     o = table(wh, "fact_orders")
-    paid = o.filter((o.date <= day) & (o.paid_date == day) & o.paid_at.notnull())
+    paid = o.filter((o.date <= max(days)) & o.paid_date.isin(days) & o.paid_at.notnull())
     df = frame(wh, paid.select("paid_at", "paid_amount"))
-    hours = [0] * 24
     if df.empty:
         return hours
     local = pd.to_datetime(df["paid_at"], utc=True).dt.tz_convert(ZoneInfo(timezone))
-    for hour, amount in zip(local.dt.hour, df["paid_amount"].fillna(0), strict=True):
-        hours[int(hour)] += int(amount)
+    for day, hour, amount in zip(
+        local.dt.date, local.dt.hour, df["paid_amount"].fillna(0), strict=True
+    ):
+        if day in hours:
+            hours[day][int(hour)] += int(amount)
     return hours
 
 

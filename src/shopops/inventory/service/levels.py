@@ -79,8 +79,8 @@ def available(session: Session, *, sku_ids: Sequence[int]) -> dict[int, int]:
     return out
 
 
-def _sku_totals() -> Any:
-    return (
+def _sku_totals(sku_ids: Sequence[int] | None = None) -> Any:
+    stmt = (
         select(
             StockLevel.sku_id.label("sku_id"),
             func.sum(StockLevel.on_hand).label("on_hand"),
@@ -88,9 +88,11 @@ def _sku_totals() -> Any:
         )
         .join(Warehouse, Warehouse.id == StockLevel.warehouse_id)
         .where(Warehouse.active.is_(True))
-        .group_by(StockLevel.sku_id)
-        .subquery("totals")
     )
+    if sku_ids is not None:
+        # Only the SKUs asked for: the totals of a few SKUs need not sum the whole table.
+        stmt = stmt.where(StockLevel.sku_id.in_(sorted(set(sku_ids))))
+    return stmt.group_by(StockLevel.sku_id).subquery("totals")
 
 
 def list_stock_levels(
@@ -101,14 +103,19 @@ def list_stock_levels(
     below_safety_only: bool = False,
     limit: int = 50,
     offset: int = 0,
+    sku_ids: Sequence[int] | None = None,
 ) -> Page[LevelRow]:
-    """Stock rows with their SKU's safety line; `below_safety_only` keeps SKUs under it."""
-    totals = _sku_totals()
+    """Stock rows with their SKU's safety line; `below_safety_only` keeps SKUs under it;
+    `sku_ids` keeps the rows of those SKUs (a product's, in one query)."""
+    wanted = [sku_id] if sku_id is not None else None
+    if sku_ids is not None:
+        wanted = [k for k in sku_ids if wanted is None or k in wanted]
+    totals = _sku_totals(wanted)
     sku_available = func.coalesce(totals.c.on_hand, 0) - func.coalesce(totals.c.reserved, 0)
     safety = func.coalesce(StockPolicy.safety_stock, 0)
     filters = []
-    if sku_id is not None:
-        filters.append(StockLevel.sku_id == sku_id)
+    if wanted is not None:
+        filters.append(StockLevel.sku_id.in_(sorted(set(wanted))))
     if warehouse_id is not None:
         filters.append(StockLevel.warehouse_id == warehouse_id)
     if below_safety_only:

@@ -49,6 +49,7 @@ MAX_TITLE = 200
 MAX_NOTE = 200
 MAX_REASON = 150  # the ledger keeps 200 characters; the signature takes the rest
 MAX_DELTA = 1_000_000
+MAX_LEVELS = 1_000  # stock rows shown for one product (SKUs × warehouses)
 STATUSES = [s.value for s in ListingStatus]
 PRODUCT_ROLES = [r.value for r in ProductRole]
 HEADER = ["product_id", "title", "category", "role", "status", "min_price_fen", "created_at"]
@@ -150,10 +151,12 @@ def _product_view(s: Session, product_id: int, tz: str) -> dict[str, Any]:
     product = get_product(s, product_id=product_id)
     warehouses = {w.id: f"{w.name} ({w.code})" for w in list_warehouses(s)}
     skus, levels, history, movements = [], [], [], []
+    codes = {sku.id: sku.code for sku in product.skus}
+    # One query for every SKU's rows (totals summed over these SKUs only).
+    for lv in list_stock_levels(s, sku_ids=list(codes), limit=MAX_LEVELS).items:
+        levels.append({"sku": codes[lv.sku_id], "sku_id": lv.sku_id, **_level(lv, warehouses)})
     for sku in product.skus:
         skus.append({"id": sku.id, "code": sku.code, "price": sku.list_price, "cost": sku.cost})
-        for lv in list_stock_levels(s, sku_id=sku.id, limit=100).items:
-            levels.append({"sku": sku.code, "sku_id": sku.id, **_level(lv, warehouses)})
         for ch in price_history(s, sku_id=sku.id, limit=50):
             history.append(
                 {

@@ -5,7 +5,7 @@ expire, delivered orders complete)."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Select, func, select
@@ -117,6 +117,15 @@ def list_orders(
         stmt.order_by(Order.placed_at.desc(), Order.id.desc()).limit(limit).offset(offset)
     )
     return list(page), total
+
+
+def order_numbers(session: Session, *, order_ids: Sequence[int]) -> dict[int, str]:
+    """The numbers of these orders in one query (unknown ids are left out)."""
+    ids = sorted(set(order_ids))
+    if not ids:
+        return {}
+    rows = session.execute(select(Order.id, Order.number).where(Order.id.in_(ids)))
+    return {order_id: number for order_id, number in rows}
 
 
 def order_timeline(session: Session, *, order_id: int) -> list[OutboxEvent]:

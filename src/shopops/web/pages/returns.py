@@ -24,7 +24,7 @@ from shopops.aftersales.service import (
 )
 from shopops.db import session_scope
 from shopops.errors import ShopOpsError
-from shopops.orders.service import get_order
+from shopops.orders.service import order_numbers
 from shopops.payments.api import payment_gateway
 from shopops.web.app import router
 from shopops.web.auth import ConsoleGuard, ConsoleViewer, check_csrf
@@ -60,11 +60,9 @@ HEADER = [
 
 
 def _rows(s: Session, requests: list[ReturnRequest], tz: str) -> list[dict[str, Any]]:
-    numbers: dict[int, str] = {}
+    numbers = order_numbers(s, order_ids=[r.order_id for r in requests])
     out = []
     for r in requests:
-        if r.order_id not in numbers:
-            numbers[r.order_id] = get_order(s, order_id=r.order_id).number
         out.append(
             {
                 "id": r.id,

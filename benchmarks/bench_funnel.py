@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import shutil
 import time
 from pathlib import Path
@@ -109,6 +110,8 @@ def main() -> None:
     window = dt.timedelta(days=1)
     end = START + dt.timedelta(days=DAYS - 1)
     wh = Warehouse(root)
+    # The machine is shared: the load says how far absolute times can be trusted.
+    print("load average (1, 5, 15 min): {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     times, cpus = [], []
     result = None
     for _ in range(args.runs):

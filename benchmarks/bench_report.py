@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import math
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -128,6 +129,8 @@ def main() -> None:
     if not (args.store / "_generated.json").exists():
         sys.exit(f"no generated store at {args.store}: run benchmarks/gen_store.py --out first")
     root, day = args.store, args.day
+    # The machine is shared: the load says how far absolute times can be trusted.
+    print("load average (1, 5, 15 min): {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     wall, cpu, mine = timed(lambda: ours(root, day), args.runs)
     print(
         f"shopops daily report {day} (56 metrics x 3 periods, funnel, retention, RFM): "
@@ -152,9 +155,10 @@ def main() -> None:
         diff = chr_.differences(mine, theirs)
         problems += diff
         print(
-            f"chDB: best {c_wall:.3f} s (CPU {c_cpu:.3f} s); ratio {c_wall / wall:.2f}x wall; "
-            f"results {'agree' if not diff else 'DIFFER'}"
+            f"chDB: best {c_wall:.3f} s (CPU {c_cpu:.3f} s); ratio {c_wall / wall:.2f}x wall, "
+            f"{c_cpu / cpu:.2f}x CPU; results {'agree' if not diff else 'DIFFER'}"
         )
+    print("load average (1, 5, 15 min): {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     for p in problems:
         print(p)
     if problems:

@@ -18,6 +18,7 @@ import ibis
 import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 import pyarrow as pa
+from ibis.backends.sql.compilers.duckdb import DuckDBCompiler
 
 from shopops.errors import InvalidInput
 
@@ -51,6 +52,22 @@ def spark_session() -> Any:
 def _duckdb_epoch_us(value: dt.Timestamp(timezone="UTC")) -> dt.int64:  # type: ignore[empty-body,valid-type]
     """DuckDB's microseconds since the epoch of a timestamptz (Ibis's `epoch_seconds` casts
     through a time-zone conversion first, which costs ten times more)."""
+
+
+def _duckdb_arg_min(self: Any, op: Any, *, arg: Any, key: Any, where: Any) -> Any:
+    return self.agg.arg_min_null(arg, key, where=where)
+
+
+def _duckdb_arg_max(self: Any, op: Any, *, arg: Any, key: Any, where: Any) -> Any:
+    return self.agg.arg_max_null(arg, key, where=where)
+
+
+# Ibis compiles argmin/argmax for DuckDB as an ordered aggregate (`first(x ORDER BY k)`), which
+# sorts every group; DuckDB's `arg_min_null`/`arg_max_null` give the same row's value (a NULL
+# value at the extreme key included) in one hash pass. Only groups whose keys are all NULL
+# differ (NULL instead of any row's value); no analysis argmins over a nullable key.
+DuckDBCompiler.visit_ArgMin = _duckdb_arg_min
+DuckDBCompiler.visit_ArgMax = _duckdb_arg_max
 
 
 def seconds_between(backend: str, a: ir.TimestampValue, b: ir.TimestampValue) -> ir.FloatingValue:

@@ -16,7 +16,7 @@ from shopops.db import session_scope
 from shopops.inventory.models import StockLevel
 from shopops.orders.models import Order
 from tests.web.test_browser import ARTIFACTS, _page, base_url, chromium  # noqa: F401
-from tests.web.test_browser_analytics import POINTS, _click
+from tests.web.test_browser_analytics import POINTS
 from tests.web.test_store_pages import Store, store  # noqa: F401
 
 pytestmark = pytest.mark.slow
@@ -26,6 +26,13 @@ TALLEST = """(id) => { const el = document.getElementById(id); el.scrollIntoView
   el.querySelectorAll('.trace .point path').forEach((p) => { const r = p.getBoundingClientRect();
     if (r.width * r.height > area) { area = r.width * r.height; best = r; } });
   return [best.x + best.width / 2, best.y + best.height / 2]; }"""
+
+
+def _click(page, xy) -> None:  # type: ignore[no-untyped-def]
+    # A real pointer: move first (Plotly picks the point on hover), then press and release.
+    page.mouse.move(xy[0], xy[1])
+    page.wait_for_timeout(150)
+    page.mouse.click(xy[0], xy[1])
 
 
 def test_store_pages_in_a_browser(chromium, base_url, store: Store, shop) -> None:  # type: ignore[no-untyped-def]  # noqa: F811

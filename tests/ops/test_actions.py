@@ -138,6 +138,7 @@ def test_stockout_rule_names_the_sku_and_a_rerun_adds_nothing(session, tmp_path)
     save_rule(session, spec)
     rep = evaluate_day(session, wh, DAY, anomalies=False)
     (alert,) = rep.opened
+    assert alert.key == f"hit_stockout@sku={skus[1].code}"  # one alert per SKU out of stock
     assert alert.attribution["dimension"] == "sku"
     # Only SKU 1 of the two hits is out: it stands for all of the hits' lost sales.
     assert alert.attribution["member_id"] == skus[1].id and alert.attribution["share"] == 1

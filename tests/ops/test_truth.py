@@ -118,16 +118,17 @@ def test_rerunning_a_past_day_opens_nothing_twice(evaluated):
 def test_stockout_of_a_hit_sku_names_the_sku_and_suggests_a_purchase(evaluated):
     alerts, truth, wh, _, _, actions = evaluated
     inc = next(i for i in truth["incidents"] if i["kind"] == "stockout")
-    hit = _first(alerts, "hit_stockout")
-    assert hit is not None and hit[1].isoformat() == inc["day"]
-    assert hit[2]["dimension"] == "sku" and hit[2]["member_id"] == inc["sku_id"]
     codes = {
         int(r["sku_id"]): r["sku_code"]
         for r in wh.table("dim_product").execute().to_dict("records")
     }
+    # One alert per SKU out of stock, named by its code.
+    hit = _first(alerts, f"hit_stockout@sku={codes[inc['sku_id']]}")
+    assert hit is not None and hit[1].isoformat() == inc["day"]
+    assert hit[2]["dimension"] == "sku" and hit[2]["member_id"] == inc["sku_id"]
     assert hit[2]["member"] == codes[inc["sku_id"]]
     # One purchase suggestion, for that SKU: 21 days of its last 28 days' paid units.
-    sugg = [a for a in actions if a[0] == "hit_stockout" and a[1] == "purchase_suggestion"]
+    sugg = [a for a in actions if a[0] == hit[0] and a[1] == "purchase_suggestion"]
     assert [(a[2], a[3]) for a in sugg] == [("open", f"sku:{inc['sku_id']}")]
     day = dt.date.fromisoformat(inc["day"])
     # Counted from the order lines themselves (plain Python over the rows).

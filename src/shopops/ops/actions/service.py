@@ -239,7 +239,8 @@ def _purchase(
     session: Session, wh: Warehouse, alert: Alert, day: dt.date, start: dt.date
 ) -> list[OpsAction]:
     attr = alert.attribution or {}
-    skus = [int(m["member_id"]) for m in attr.get("members", []) if "member_id" in m]
+    # A per-SKU stock-out alert names its SKU; otherwise every SKU out of stock.
+    skus = [int(attr["member_id"])] if "member_id" in attr else []
     if not skus:
         skus = reader.out_of_stock(wh, day, {"hit"})
     if not skus:

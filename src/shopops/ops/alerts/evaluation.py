@@ -181,6 +181,9 @@ def evaluate_day(
             continue
         if not verdict:
             continue
+        if spec.metric == "stockout_rate" and _stockouts(session, wh, rule, spec, day, existing,
+                                                         report, out, timezone):  # fmt: skip
+            continue
         if spec.code in existing:
             out.status, out.alert_id = "already_open", existing[spec.code].id
             continue
@@ -234,6 +237,68 @@ def evaluate_day(
     if anomalies:
         _anomalies(session, wh, day, timezone, series, existing, report)
     return report
+
+
+def _stockouts(
+    session: Session,
+    wh: Warehouse,
+    rule: AlertRule,
+    spec: RuleSpec,
+    day: dt.date,
+    existing: dict[str, Alert],
+    report: EvaluationReport,
+    out: RuleOutcome,
+    timezone: str,
+) -> bool:
+    """A stock-out rule opens one alert per SKU out of stock (key `code@sku=CODE`), so one
+    SKU's cool-down never hides another's stock-out. False when no SKU can be named (the
+    rule's filters are not product columns): the rule then alerts as a whole."""
+    from shopops.ops.actions.reader import stockout_attribution
+
+    attr = stockout_attribution(wh, day, spec.filters)
+    if attr is None:
+        return False
+    statuses = []
+    for m in attr["members"]:
+        key = f"{spec.code}@sku={m['member']}"[:80]
+        if key in existing:
+            statuses.append("already_open")
+            continue
+        if _cooling(session, key, day, spec.cooldown_days):
+            statuses.append("cooling_down")
+            continue
+        own = {**attr, **{k: m[k] for k in ("member", "member_id", "share", "change")}}
+        alert = _open(
+            session,
+            key=key,
+            rule_id=rule.id,
+            kind=AlertKind.RULE,
+            day=day,
+            level=spec.level,
+            metric=spec.metric,
+            filters=spec.filters,
+            value=out.value,
+            base=None,
+            change=None,
+            score=None,
+            message_zh=f"{spec.name_zh}：SKU {m['member']} 断货（近28天日均售出 "
+            f"{m['change']:.1f} 件，占断货爆款销量 {m['share']:.0%}）"[:500],
+            message_en=f"{spec.name_en}: SKU {m['member']} out of stock ({m['change']:.1f} "
+            f"units a day over 28 days, {m['share']:.0%} of the stocked-out hits' sales)"[:500],
+            playbook_zh=spec.playbook.playbook_zh,
+            playbook_en=spec.playbook.playbook_en,
+            attribution=own,
+        )
+        report.opened.append(alert)
+        statuses.append("fired")
+        if spec.action:
+            from shopops.ops.actions.service import run_action
+
+            run_action(session, wh, alert, spec.action, day, timezone)
+    out.status = next((st for st in ("fired", "already_open", "cooling_down") if st in statuses),
+                      "quiet")  # fmt: skip
+    out.alert_id = next((a.id for a in report.opened if a.key.startswith(f"{spec.code}@")), None)
+    return True
 
 
 def _attribution(

@@ -45,6 +45,12 @@ SHAPE = """([id, i]) => { const el = document.getElementById(id); el.scrollIntoV
   const shapes = el.querySelectorAll('.trace .point path, g.slice path.surface');
   const r = shapes[i].getBoundingClientRect();
   return [r.x + r.width / 2, r.y + r.height / 2]; }"""
+# A treemap's biggest tile that is not the (implied) root covering all of them.
+TILE = """id => { const el = document.getElementById(id); el.scrollIntoView();
+  const rs = [...el.querySelectorAll('g.slice path.surface')].map(p => p.getBoundingClientRect())
+    .sort((a, b) => b.width * b.height - a.width * a.height);
+  const r = rs.length > 1 ? rs[1] : rs[0];
+  return [r.x + r.width / 2, r.y + r.height / 2]; }"""
 CELL = """([id, i, j]) => { const el = document.getElementById(id); el.scrollIntoView();
   const L = el._fullLayout;
   const t = el._fullData[0]; const box = el.getBoundingClientRect();
@@ -52,10 +58,19 @@ CELL = """([id, i, j]) => { const el = document.getElementById(id); el.scrollInt
           box.y + L.yaxis._offset + L.yaxis.d2p(t.y[j])]; }"""
 
 
-def _click(page, xy) -> None:  # type: ignore[no-untyped-def]
-    # A real pointer: move first (Plotly picks the point on hover), then press and release.
-    page.mouse.move(xy[0], xy[1])
-    page.wait_for_timeout(150)
+HOVERED = "id => { const d = document.getElementById(id)._hoverdata; return !!(d && d.length); }"
+
+
+def _click(page, chart: str, xy, *, cartesian: bool = True) -> None:  # type: ignore[no-untyped-def]
+    # A real pointer: move onto the point and wait until Plotly has picked it (hover is
+    # throttled to animation frames: slow on a loaded machine), then press and release.
+    # A treemap tile handles its own mouse events (no hover data to wait for).
+    page.mouse.move(xy[0] - 2, xy[1] - 2)
+    page.mouse.move(xy[0], xy[1], steps=3)
+    if cartesian:
+        page.wait_for_function(HOVERED, arg=chart, timeout=10_000)
+    else:
+        page.wait_for_timeout(300)
     page.mouse.click(xy[0], xy[1])
 
 
@@ -71,7 +86,7 @@ def test_products_bar_click_opens_the_product(chromium, base_url) -> None:  # ty
     # A bar in the middle: the top one sits under Plotly's mode bar.
     i = len(expected) // 2
     with page.expect_navigation():
-        _click(page, page.evaluate(SHAPE, ["ranking", i]))
+        _click(page, "ranking", page.evaluate(SHAPE, ["ranking", i]))
     assert page.url.endswith(expected[i])
     page.wait_for_selector("#product-view #item-gmv")
     assert errors == []
@@ -81,18 +96,22 @@ def test_customers_charts_drill_down_to_customer_lists(chromium, base_url) -> No
     page, errors = _page(chromium, base_url, "operator")
     url = f"/console/customers?{RANGE}"
     _open(page, url, "clv")
+    # The tallest bar (an empty band draws no shape to aim at).
+    ys = page.evaluate("() => document.getElementById('clv')._fullData[0].y")
+    i = ys.index(max(ys))
+    band = page.evaluate("() => document.getElementById('clv')._fullData[0].customdata")[i]
     with page.expect_navigation():
-        _click(page, page.evaluate(SHAPE, ["clv", 0]))
-    assert "/console/customers/list?" in page.url and "clv_lo=0" in page.url
+        _click(page, "clv", page.evaluate(SHAPE, ["clv", i]))
+    assert page.url.endswith(band) and "/console/customers/list?" in page.url
     assert page.locator("#customer-list tbody tr").count() > 0
     _open(page, url, "retention")
     with page.expect_navigation():
-        _click(page, page.evaluate(CELL, ["retention", 0, 0]))
+        _click(page, "retention", page.evaluate(CELL, ["retention", 0, 0]))
     assert "cohort=" in page.url and "k=0" in page.url
     assert page.locator("#customer-list tbody tr").count() > 0
     _open(page, url, "rfm")
     with page.expect_navigation():
-        _click(page, page.evaluate(SHAPE, ["rfm", 0]))
+        _click(page, "rfm", page.evaluate(TILE, "rfm"), cartesian=False)
     assert "segment=" in page.url
     rows = page.locator("#customer-list tbody tr").count()
     assert rows > 0
@@ -110,6 +129,6 @@ def test_overview_channel_bar_filters_the_overview(chromium, base_url) -> None: 
     _open(page, f"/console/?{RANGE}", "gmv_channel")
     page.wait_for_selector("#gmv_hourly[data-drawn='1']")
     with page.expect_navigation():
-        _click(page, page.evaluate(SHAPE, ["gmv_channel", 0]))
+        _click(page, "gmv_channel", page.evaluate(SHAPE, ["gmv_channel", 0]))
     assert "channel=" in page.url
     assert errors == []

@@ -57,3 +57,30 @@ def test_missing_tables(tmp_path):
 def test_spark_gives_the_same_answer(root):
     pytest.importorskip("pyspark")
     assert _by_day(Warehouse(root, backend="pyspark")) == _by_day(Warehouse(root))
+
+
+def test_duckdb_threads_from_the_environment(root, monkeypatch):
+    def threads(wh: Warehouse) -> int:
+        return int(wh.con.raw_sql("SELECT current_setting('threads')").fetchone()[0])
+
+    monkeypatch.setenv("SHOPOPS_DUCKDB_THREADS", "1")
+    assert threads(Warehouse(root)) == 1
+    monkeypatch.delenv("SHOPOPS_DUCKDB_THREADS")
+    assert threads(Warehouse(root)) >= 1
+    for bad in ("0", "two", "-1"):
+        monkeypatch.setenv("SHOPOPS_DUCKDB_THREADS", bad)
+        with pytest.raises(InvalidInput):
+            Warehouse(root)
+
+
+def test_tables_glob_one_level_for_the_contract_layout(tmp_path):
+    from shopops.analytics.engine import _pattern
+
+    fact, dim, odd = tmp_path / "fact", tmp_path / "dim", tmp_path / "odd"
+    (fact / "date=2026-11-11").mkdir(parents=True)
+    dim.mkdir()
+    (dim / "part-0.parquet").write_bytes(b"")
+    (odd / "nested" / "deeper").mkdir(parents=True)
+    assert _pattern(fact) == "date=*/*.parquet"
+    assert _pattern(dim) == "*.parquet"
+    assert _pattern(odd) == "**/*.parquet"

@@ -130,6 +130,16 @@ class Warehouse:
             self.con.raw_sql("SET TimeZone = 'UTC'")
             # Reports query the same few hundred partition files many times: keep their footers.
             self.con.raw_sql("SET parquet_metadata_cache = true")
+            # DuckDB uses every core by default; on a machine shared with other busy processes
+            # one thread avoids waiting on a descheduled worker at each pipeline's end.
+            threads = os.environ.get("SHOPOPS_DUCKDB_THREADS", "").strip()
+            if threads:
+                if not threads.isdigit() or int(threads) < 1:
+                    raise InvalidInput(
+                        f"SHOPOPS_DUCKDB_THREADS must be a whole number ≥ 1, not {threads!r}",
+                        details={"SHOPOPS_DUCKDB_THREADS": threads},
+                    )
+                self.con.raw_sql(f"SET threads = {int(threads)}")
         else:
             self.con = ibis.pyspark.connect(spark_session())
 

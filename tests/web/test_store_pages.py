@@ -398,7 +398,9 @@ def test_catalog_list_filters_and_exports(app, store, shop) -> None:  # type: ig
     assert len(_csv(client.get("/console/catalog", params={"export": "csv"}))) - 1 == total
     page = client.get("/console/catalog", params={"q": "预热款"})
     assert page.status_code == 200 and "预热款 warm-up item" in page.text
-    empty = client.get("/console/catalog", params={"q": "no such product at all"})
+    # The search rides along in the export and paging links, encoded.
+    assert "q=%E9%A2%84%E7%83%AD%E6%AC%BE&amp;" in page.text
+    empty = client.get("/console/catalog", params={"q": "no such product & all"})
     assert "card empty" in empty.text
     bad = client.get("/console/catalog", params={"role": "star", "status": "gone", "category": "x"})
     assert bad.status_code == 422 and bad.text.count('class="field-error"') == 3

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
@@ -138,7 +139,7 @@ def catalog(
         page=page,
         pages=max(1, -(-found.total // PAGE_SIZE)),
         query=query,
-        qs="&".join(f"{k}={v}" for k, v in query.items()),
+        qs=urlencode(query),
         categories=sorted(categories.items(), key=lambda kv: kv[1]),
         roles=PRODUCT_ROLES,
         statuses=STATUSES,

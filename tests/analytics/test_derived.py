@@ -49,13 +49,14 @@ def test_summaries_hold_each_first_date(summarised):
     _, info = derived.current(root, derived.FIRST_PAID)
     lags = [(r["paid_date"] - r["date"]).days for r in rows["fact_orders"] if r["paid_date"]]
     assert info["max_lag_days"] == max(lags) == 1  # order 1009: placed 23:58, paid 00:01
+    assert info["min_lag_days"] == min(lags) == 0
     _, info = derived.current(root, derived.DELIVERY_LAG)
     lags = [
         (r["delivered_at"].astimezone(dt.UTC).date() - r["date"]).days
         for r in rows["fact_shipments"]
         if r["delivered_at"]
     ]
-    assert info["max_lag_days"] == max(lags) > 0
+    assert info["max_lag_days"] == max(lags) > 0 and info["min_lag_days"] == min(lags)
 
 
 def test_refresh_is_a_no_op_while_the_facts_stay(summarised):

@@ -95,13 +95,21 @@ def _compute(root: Path, d: Derived) -> tuple[pa.Table, dict[str, Any]]:
         else:
             keys, firsts = pa.array([], pa.string()), pa.array([], pa.date32())
         lag = con.sql(
-            f"SELECT max(datediff('day', date, {d.lag_of})) FROM {rel} WHERE {d.lag_of} IS NOT NULL"
+            f"SELECT min(datediff('day', date, {d.lag_of})), "
+            f"max(datediff('day', date, {d.lag_of})) FROM {rel} WHERE {d.lag_of} IS NOT NULL"
         ).fetchone()
     finally:
         con.close()
     # The key keeps its fact's type (joins compare like with like); dates are plain dates.
     table = pa.table({"key": keys, "first_date": firsts})
-    return table, {"max_lag_days": int(lag[0]) if lag and lag[0] is not None else 0}
+    low, high = (lag or (None, None))[:2]
+    # A row placed after its report date (negative lag) voids the readers' assumptions: they
+    # check `min_lag_days` ≥ 0; the scan bound never narrows below the partition date.
+    info = {
+        "min_lag_days": 0 if low is None else int(low),
+        "max_lag_days": 0 if high is None else max(0, int(high)),
+    }
+    return table, info
 
 
 def refresh_derived(root: Path) -> list[str]:

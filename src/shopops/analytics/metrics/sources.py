@@ -85,14 +85,17 @@ class Context:
     def hi(self) -> dt.date:
         return self.ranges[-1][1]
 
-    def within(self, col: ir.Value, *, pad_days: int = 0, before_days: int = 0) -> ir.BooleanValue:
+    def within(
+        self, col: ir.Value, *, pad_days: int = 0, before_days: int = 0, after_days: int = 0
+    ) -> ir.BooleanValue:
         """`col` falls in one of the ranges (widened by `pad_days` on each side, and by
-        `before_days` more before each)."""
+        `before_days` / `after_days` more before / after each)."""
         pad = dt.timedelta(days=pad_days)
         before = dt.timedelta(days=before_days)
+        after = dt.timedelta(days=after_days)
         cond: ir.BooleanValue | None = None
         for lo, hi in self.ranges:
-            one = col.between(lo - pad - before, hi + pad)
+            one = col.between(lo - pad - before, hi + pad + after)
             cond = one if cond is None else cond | one
         assert cond is not None
         return cond
@@ -165,7 +168,7 @@ def _first_known(ctx: Context, derived: str, name: str) -> ir.Table | None:
     first date over all history; one after `ctx.hi` is dropped, which equals the facts' first
     date up to `ctx.hi` (a first session or payment after it means none before)."""
     known = ctx.wh.derived(derived)
-    if known is None:
+    if known is None or known[1].get("min_lag_days", 0) < 0:
         return None
     d = known[0]
     d = d.filter(d.first_date <= ctx.hi)
@@ -226,7 +229,7 @@ def _orders_paid(acquisition: bool) -> Builder:
         # and none placed more than the warehouse's longest pay lag before the first day.
         placed = o.date <= ctx.hi
         known = ctx.wh.derived("first_paid")
-        if known is not None:
+        if known is not None and known[1].get("min_lag_days", 0) >= 0:
             placed = ctx.within(o.date, before_days=int(known[1]["max_lag_days"]))
         t = o.filter(placed & o.paid_date.notnull() & ctx.within(o.paid_date))
         t = t.mutate(_d=t.paid_date)
@@ -302,7 +305,13 @@ def _deliveries(ctx: Context, dims: Sequence[str], features: frozenset[str]) -> 
     shipped = s.date <= ctx.hi
     known = ctx.wh.derived("delivery_lag")
     if known is not None:
-        shipped = ctx.within(s.date, before_days=int(known[1]["max_lag_days"]) + 1)
+        # UTC dates are a day off the shop's at most; a negative lag widens the far side.
+        lag = known[1]
+        shipped &= ctx.within(
+            s.date,
+            before_days=int(lag["max_lag_days"]) + 1,
+            after_days=max(0, -int(lag.get("min_lag_days", 0))) + 1,
+        )
     t = s.filter(shipped & (s.direction == "outbound") & s.delivered_at.notnull()).mutate(
         _ts=s.delivered_at
     )

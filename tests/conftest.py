@@ -26,8 +26,14 @@ def _worker_database(url: str) -> str:
     worker = os.environ.get("PYTEST_XDIST_WORKER")
     if not worker:
         return url
+    return sibling_database(url, worker)
+
+
+def sibling_database(url: str, suffix: str) -> str:
+    """A database next to `url`'s (created if missing), for tests that build their own
+    schema (migrations, a simulated shop) and must not drop the shared one."""
     base = make_url(url)
-    name = f"{base.database}_{worker}"
+    name = f"{base.database}_{suffix}"
     admin_url = base.set(drivername="postgresql+psycopg", database="postgres")
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:

@@ -38,6 +38,7 @@ from shopops.promotions.schemas import CampaignCreate, PromotionCreate, Template
 from shopops.sim import SimulationConfig, build_sample_shop
 from shopops.web.i18n import Formatter
 from tests import factories
+from tests.conftest import sibling_database
 from tests.web.conftest import END, PASSWORD, ROLES, csrf_of, sign_in
 
 ZH = Formatter("zh_CN")
@@ -48,13 +49,14 @@ if PG_URL:
     # the shared shop of tests/web/conftest.py stays on SQLite.
     @pytest.fixture(scope="module")
     def shop(tmp_path_factory):  # type: ignore[no-untyped-def]
-        engine = make_engine(PG_URL)
+        url = sibling_database(PG_URL, "store_pages")
+        engine = make_engine(url)
         with engine.begin() as conn:
             conn.execute(text("DROP SCHEMA public CASCADE"))
             conn.execute(text("CREATE SCHEMA public"))
         engine.dispose()
         data = Path(tmp_path_factory.mktemp("store_pg"))
-        settings = Settings(data_dir=data, database_url=PG_URL)
+        settings = Settings(data_dir=data, database_url=url)
         build_sample_shop(settings, SimulationConfig(days=8, visitors=80, seed=7, end=END))
         engine = make_engine(settings.resolved_database_url)
         with session_scope(engine) as s:

@@ -19,11 +19,11 @@ since a DuckDB connection is not safe to share between threads.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import logging
 import os
 import threading
-import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from pathlib import Path
@@ -69,6 +69,7 @@ class ResultCache:
         # The most recently asked keys and how to compute them, for the refresher.
         self._recipes: OrderedDict[tuple[Hashable, ...], Callable[[], Any]] = OrderedDict()
         self._refresher: threading.Thread | None = None
+        self._stop = threading.Event()
         self._wh: Warehouse | None = None
         self._wh_version: tuple[int, ...] | None = None
         self.wh_lock = threading.RLock()
@@ -142,6 +143,20 @@ class ResultCache:
                     target=self._refresh_loop, name="console-cache-refresher", daemon=True
                 )
                 self._refresher.start()
+                # Stop the thread and close DuckDB before the interpreter tears down: a
+                # connection destroyed mid-shutdown aborts the process.
+                atexit.register(self.close)
+
+    def close(self) -> None:
+        """Stop the refresher and close the shared warehouse connection."""
+        self._stop.set()
+        if self._refresher is not None:
+            self._refresher.join(timeout=10)
+        with self.wh_lock:
+            if self._wh is not None:
+                with contextlib.suppress(Exception):
+                    self._wh.con.disconnect()
+                self._wh = None
 
     def refresh_once(self) -> int:
         """If the warehouse changed since the last look, recompute the recent keys, newest
@@ -153,6 +168,8 @@ class ResultCache:
             recipes = list(reversed(self._recipes.items()))
         done = 0
         for key, compute in recipes:
+            if self._stop.is_set():
+                break
             # A failed recomputation is only a missed warm-up: the request computes it again.
             with contextlib.suppress(Exception):
                 self._get(key, compute)
@@ -161,8 +178,7 @@ class ResultCache:
         return done
 
     def _refresh_loop(self) -> None:
-        while True:
-            time.sleep(POLL_SECONDS)
+        while not self._stop.wait(POLL_SECONDS):
             try:
                 self.refresh_once()
             except Exception:  # the thread must outlive any one bad refresh

@@ -136,3 +136,23 @@ def test_products_empty_range_says_so(app) -> None:  # type: ignore[no-untyped-d
         "/console/products", params={"start": "2020-01-01", "end": "2020-01-07"}
     )
     assert resp.status_code == 200 and 'class="card empty"' in resp.text
+
+
+def test_products_and_customer_list_in_english(app, shop) -> None:  # type: ignore[no-untyped-def]
+    from fastapi.testclient import TestClient
+
+    from shopops.accounts.service import create_console_user
+    from tests.web.conftest import csrf_of
+
+    _, engine = shop
+    with session_scope(engine) as s:
+        create_console_user(s, username="d_en", role="analyst", password="en-pass-1", locale="en")
+    client = TestClient(app, follow_redirects=False)
+    token = csrf_of(client.get("/console/login").text)
+    client.post("/console/login", data={"username": "d_en", "password": "en-pass-1", "csrf": token})
+    page = client.get("/console/products", params=RANGE).text
+    assert "Cover days" in page and "ABC classes" in page and "可售天数" not in page
+    listing = client.get("/console/customers/list", params=RANGE).text
+    assert "Days since last order" in listing and "customers" in listing
+    zh = sign_in(app, "operator").get("/console/products", params=RANGE).text
+    assert "可售天数" in zh and "ABC 分类" in zh

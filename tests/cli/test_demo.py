@@ -6,6 +6,7 @@ import json
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from shopops.api.app import create_app
@@ -31,6 +32,7 @@ def test_demo_builds_once_with_a_working_operator_key(data_dir):
     assert ops.status_code == 200 and ops.json()["total"] == placed > 0
     assert (data_dir / "warehouse").is_dir()
     _console_sign_in_works(result.output)
+    _operations_are_set_up(result.output)
 
     again = runner.invoke(app, ["demo", "--no-serve"])
     assert again.exit_code == 0 and "already exists" in again.output
@@ -40,6 +42,20 @@ def test_demo_builds_once_with_a_working_operator_key(data_dir):
     assert fresh.exit_code == 0 and "sk_" in fresh.output
     truth = json.loads((data_dir / "ground_truth.json").read_text())
     assert len(truth["days"]) == 1
+
+
+def _operations_are_set_up(output: str) -> None:
+    """The seed's goals are installed and the default rules ran over the simulated days."""
+    from shopops.ops.alerts.models import AlertRule
+    from shopops.ops.goals.defaults import DEFAULT_GOALS
+    from shopops.ops.goals.service import list_goals
+
+    assert "alerts:" in output and "opened from" in output
+    engine = make_engine(get_settings().resolved_database_url)
+    with session_scope(engine, readonly=True) as session:
+        assert len(list_goals(session)) == len(DEFAULT_GOALS)
+        assert session.scalar(select(func.count()).select_from(AlertRule)) > 0
+    engine.dispose()
 
 
 def _console_sign_in_works(output: str) -> None:

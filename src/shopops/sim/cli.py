@@ -212,6 +212,7 @@ def demo_command(
     else:
         result = _run(settings, config, warehouse=True)
         _summary(result)
+        _operations(settings, min(ALERT_DAYS, config.days))
     h, p = host or settings.host, port or settings.port
     console.print(f"打开 open [bold]http://{h}:{p}[/]  (API docs: http://{h}:{p}/docs)")
     if _console_exists():
@@ -233,6 +234,30 @@ def demo_command(
         from shopops.cli import serve
 
         serve(host=host, port=port)
+
+
+# The demo's Alerts page shows the last weeks as a watching team would have seen them.
+ALERT_DAYS = 28
+
+
+def _operations(settings: Settings, days: int) -> None:
+    """The seed's goals, and the default alert rules run over the last `days` simulated days
+    (idempotent, not notified), so Goals and Alerts have something true to show."""
+    from shopops.db import make_engine, session_scope
+    from shopops.ops.goals.service import install_default_goals
+    from shopops.ops.jobs import backfill_alerts
+
+    engine = make_engine(settings.resolved_database_url)
+    try:
+        with session_scope(engine) as s:
+            install_default_goals(s)
+        with console.status("评估预警 evaluating the alert rules over the last days"):
+            report = backfill_alerts(engine, settings.data_dir, days, timezone=settings.timezone)
+        console.print(
+            f"预警 alerts: {report['opened']} opened from {report['first']} to {report['last']}"
+        )
+    finally:
+        engine.dispose()
 
 
 def _console_exists() -> bool:

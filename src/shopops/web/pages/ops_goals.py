@@ -10,13 +10,21 @@ from fastapi import Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from shopops.accounts.models import Role
-from shopops.analytics.engine import open_warehouse
+from shopops.analytics.engine import Warehouse
 from shopops.analytics.periods import shop_today
 from shopops.db import session_scope
 from shopops.errors import ShopOpsError
-from shopops.ops.goals.service import install_default_goals, parse_goal, progress, save_goal
+from shopops.ops.goals.service import (
+    GoalProgress,
+    install_default_goals,
+    list_goals,
+    parse_goal,
+    progress,
+    save_goal,
+)
 from shopops.web.app import router
 from shopops.web.auth import ConsoleGuard, ConsoleViewer, check_csrf
+from shopops.web.cache import cached
 from shopops.web.render import register_page, render
 
 ROLES = register_page("/console/goals", "目标 Goals", Role.OPERATOR, Role.ANALYST)
@@ -58,10 +66,21 @@ def _page(
         day = dt.date.fromisoformat(date) if date else yesterday
     except ValueError:
         day, error = yesterday, "Dates are written YYYY-MM-DD."
+    engine = request.app.state.engine
     # Installing the seed's targets on first view is a write: its own unit of work.
-    with session_scope(request.app.state.engine) as s:
+    with session_scope(engine) as s:
         install_default_goals(s)
-        got = progress(s, open_warehouse(settings.data_dir), day, timezone=settings.timezone)
+        goals = tuple(
+            (g.code, g.metric, g.period, g.target, g.dimension, g.member, g.updated_at)
+            for g in list_goals(s)
+        )
+
+    def compute(wh: Warehouse) -> list[GoalProgress]:
+        with session_scope(engine, readonly=True) as s:
+            return progress(s, wh, day, timezone=settings.timezone)
+
+    # Cached while neither the warehouse nor any goal changes (the goals are in the key).
+    got = cached(request, ("goals", day.isoformat(), settings.timezone, goals), compute)
     rows: list[dict[str, Any]] = []
     for g in got:
         rows.append(

@@ -218,8 +218,8 @@ def test_rule_editor_validates_each_field_and_saves_nothing_on_error(app, shop) 
         ({"metric": "nope"}, "metric", "unknown metric"),
         ({"filters": "planet=mars"}, "filters", "unknown dimension"),
         ({"filters": "channel"}, "filters", "dimension=value"),
-        ({"value": "lots"}, "value", "a number"),
-        ({"consecutive": "1.5"}, "consecutive", "a whole number"),
+        ({"value": "lots"}, "value", "请填写数字"),  # the operator reads Chinese
+        ({"consecutive": "1.5"}, "consecutive", "请填写整数"),
         ({"metric": "conversion_rate", "kind": "threshold", "compare": "", "value": "2",
           "filters": ""}, "value", "0..1"),
         ({"kind": "change", "value": "-1.5"}, "value", "100%"),
@@ -252,7 +252,7 @@ def test_rule_editor_validates_each_field_and_saves_nothing_on_error(app, shop) 
     assert (spec["cooldown_days"], spec["playbook"]["playbook_en"]) == (3, "Check the bids")
     # A second "new" rule with the same code is refused; editing it is the way.
     again = op.post("/console/alerts/rules/edit", data={**EDIT, "csrf": token})
-    assert again.status_code == 409 and "edit it instead" in _field_error(again.text, "code")
+    assert again.status_code == 409 and "请改为编辑它" in _field_error(again.text, "code")
     form = op.get("/console/alerts/rules/edit", params={"code": "console_edit"}).text
     assert 'value="channel=paid_search"' in form and 'value="-0.3"' in form
     assert '<option value="same_weekday" selected>' in form

@@ -20,7 +20,7 @@ from shopops.web.app import router
 from shopops.web.auth import ConsoleGuard, ConsoleViewer, check_csrf
 from shopops.web.render import register_page, render
 
-ROLES = register_page("/console/alerts", "告警 Alerts", Role.OPERATOR, Role.ANALYST)
+ROLES = register_page("/console/alerts", "Alerts", Role.OPERATOR, Role.ANALYST)
 ACTION_ROLES = (Role.OPERATOR,)
 STATUSES = [s.value for s in AlertStatus]
 

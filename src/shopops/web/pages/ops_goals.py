@@ -27,7 +27,7 @@ from shopops.web.auth import ConsoleGuard, ConsoleViewer, check_csrf
 from shopops.web.cache import cached
 from shopops.web.render import register_page, render
 
-ROLES = register_page("/console/goals", "目标 Goals", Role.OPERATOR, Role.ANALYST)
+ROLES = register_page("/console/goals", "Goals", Role.OPERATOR, Role.ANALYST)
 ACTION_ROLES = (Role.OPERATOR,)
 FIELDS = ("code", "metric", "period", "target", "dimension", "member")
 

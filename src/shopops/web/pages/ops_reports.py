@@ -15,7 +15,7 @@ from shopops.web.app import router
 from shopops.web.auth import ConsoleGuard, ConsoleViewer
 from shopops.web.render import register_page, render
 
-ROLES = register_page("/console/reports", "报告 Reports", Role.OPERATOR, Role.ANALYST)
+ROLES = register_page("/console/reports", "Reports", Role.OPERATOR, Role.ANALYST)
 # What write_reviews names its files: <kind>-<period label>.(html|pdf); nothing else is served.
 NAME = re.compile(r"^(daily|weekly|monthly)-[0-9A-Za-z.-]{4,40}\.(html|pdf)$")
 

@@ -18,6 +18,7 @@ from shopops.ops.alerts.rules import AlertStatus
 from shopops.ops.alerts.schemas import RuleSpec
 from shopops.web.app import router
 from shopops.web.auth import ConsoleGuard, ConsoleViewer, check_csrf
+from shopops.web.pages.store_common import local_time
 from shopops.web.render import register_page, render
 
 ROLES = register_page("/console/alerts", "Alerts", Role.OPERATOR, Role.ANALYST)
@@ -25,7 +26,7 @@ ACTION_ROLES = (Role.OPERATOR,)
 STATUSES = [s.value for s in AlertStatus]
 
 
-def _alert(a: Any, en: bool) -> dict[str, Any]:
+def _alert(a: Any, en: bool, tz: str) -> dict[str, Any]:
     attr = a.attribution or {}
     return {
         "id": a.id,
@@ -38,7 +39,9 @@ def _alert(a: Any, en: bool) -> dict[str, Any]:
         if attr
         else "—",
         "history": [
-            (e.at.isoformat(timespec="minutes"), e.status, e.actor, e.note) for e in a.history
+            # On the shop's clock, like every time the console shows.
+            (local_time(e.at, tz, "minutes"), e.status, e.actor, e.note)
+            for e in a.history
         ],
         "actions": [_action(x, en) for x in a.actions],
     }
@@ -82,7 +85,8 @@ def _page(
 ) -> Response:
     en = viewer.locale == "en"
     with session_scope(request.app.state.engine, readonly=True) as s:
-        alerts = [_alert(a, en) for a in service.list_alerts(s, status=status)]
+        tz = request.app.state.settings.timezone
+        alerts = [_alert(a, en, tz) for a in service.list_alerts(s, status=status)]
         rules = [_rule(r) for r in service.list_rules(s)]
         open_actions = [_action(x, en) for x in list_actions(s, status="open")]
     ctx: dict[str, Any] = {"yaml_text": "", "yaml_errors": [], "action_error": None}

@@ -25,7 +25,8 @@ import pyarrow as pa
 from shopops.config import Settings
 from shopops.tracking import service
 from shopops.tracking import store as log
-from shopops.tracking.rules import IDENTIFY_EVENT, PAGE_EVENTS, SESSION_TIMEOUT_SECONDS
+from shopops.tracking.normalize import IDENTIFY_EVENT
+from shopops.tracking.rules import PAGE_EVENTS, SESSION_TIMEOUT_SECONDS
 
 _PAGES = ", ".join(f"'{e}'" for e in sorted(PAGE_EVENTS))
 

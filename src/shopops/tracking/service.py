@@ -30,7 +30,8 @@ from shopops.tracking.errors import (
     MalformedBody,
     TrackingUnavailable,
 )
-from shopops.tracking.rules import MAX_ID, device_of, epoch_ms, validate_event
+from shopops.tracking.normalize import epoch_ms, validate_event
+from shopops.tracking.rules import MAX_ID, device_of
 
 MAX_BATCH = 1000
 # Events without a `uuid` but with a client timestamp get an id derived from their content, so
@@ -160,7 +161,7 @@ def ingest_batch(
     reasons in `rejected`); the batch is appended to the log as one frame — the wire bytes
     verbatim plus a header naming the refused indexes — and synced. `received_at` is the
     server's receive time (the simulator passes its clock); `sent_at` the client's clock when
-    it sent the batch (corrects skew: rules.clamp_time). Raises MalformedBody/InvalidBatch for
+    it sent the batch (corrects skew: normalize.clamp_time). Raises MalformedBody/InvalidBatch for
     a body that is not a batch, BatchTooLarge past MAX_BATCH events, TrackingUnavailable when
     the log cannot be written (then nothing was acknowledged)."""
     if body is not None:

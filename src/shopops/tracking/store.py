@@ -2,7 +2,7 @@
 
 Layout under `<data dir>/events/`:
 - `<created ns>-<pid>.seg`: a segment; a sequence of frames `[u32 length][u32 crc32][payload]`,
-  the payload one batch as compact JSON (a list of rows in `rules.ROW_COLUMNS` order). The
+  the payload one batch as compact JSON (a list of rows in `normalize.ROW_COLUMNS` order). The
   writing process holds an exclusive `flock` on its open segment; a segment nobody holds is
   sealed (rotated, or left behind by a crashed process) and may be compacted.
 - `parquet/date=YYYY-MM-DD/<segment>.parquet`: compacted segments, one file per segment and
@@ -33,7 +33,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from shopops.tracking.rules import IDENTIFY_EVENT, ROW_COLUMNS, to_row
+from shopops.tracking.normalize import IDENTIFY_EVENT, ROW_COLUMNS, to_row
 
 _HEADER = struct.Struct("<II")
 MAX_FRAME = 64 * 1024 * 1024
@@ -246,7 +246,7 @@ def recover_segment(path: Path, fd: int) -> list[bytes]:
 
 
 def decode_frames(frames: list[bytes]) -> list[list[Any]]:
-    """The stored rows (rules.ROW_COLUMNS) of some frames: a batch frame's accepted events
+    """The stored rows (normalize.ROW_COLUMNS) of some frames: a batch frame's accepted events
     normalised with the context its header recorded (to_row is deterministic, so decoding
     twice gives the same rows), an identify frame as one `$identify` row."""
     rows: list[list[Any]] = []

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import Depends, Form, Query, Request
+from fastapi import Depends, Form, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from shopops.accounts.models import Role
@@ -117,39 +117,25 @@ def alerts_page(
     return _page(request, viewer, status)
 
 
-def _move(request: Request, viewer: ConsoleViewer, alert_id: int, note: str, to: str) -> Response:
+@router.post("/alerts/{alert_id:int}/{step}")
+def alert_move(
+    request: Request,
+    alert_id: int,
+    step: Annotated[str, Path(pattern="^(ack|resolve)$")],
+    viewer: Annotated[ConsoleViewer, Depends(ConsoleGuard(*ACTION_ROLES))],
+    note: Annotated[str, Form(max_length=500)] = "",
+    csrf: Annotated[str, Form(max_length=64)] = "",
+) -> Response:
+    """Acknowledge or resolve an alert, with who and an optional note."""
+    check_csrf(request, csrf)
+    move = service.resolve_alert if step == "resolve" else service.acknowledge_alert
     try:
         # The edge owns the transaction: a refused move rolls back and changes nothing.
         with session_scope(request.app.state.engine) as s:
-            move = service.resolve_alert if to == "resolve" else service.acknowledge_alert
             move(s, alert_id, f"console:{viewer.username}", note.strip())
     except ShopOpsError as exc:
         return _page(request, viewer, None, 409, action_error=exc.message)
     return RedirectResponse("/console/alerts?status=all", status_code=303)
-
-
-@router.post("/alerts/{alert_id}/ack")
-def alert_ack(
-    request: Request,
-    alert_id: int,
-    viewer: Annotated[ConsoleViewer, Depends(ConsoleGuard(*ACTION_ROLES))],
-    note: Annotated[str, Form(max_length=500)] = "",
-    csrf: Annotated[str, Form(max_length=64)] = "",
-) -> Response:
-    check_csrf(request, csrf)
-    return _move(request, viewer, alert_id, note, "ack")
-
-
-@router.post("/alerts/{alert_id}/resolve")
-def alert_resolve(
-    request: Request,
-    alert_id: int,
-    viewer: Annotated[ConsoleViewer, Depends(ConsoleGuard(*ACTION_ROLES))],
-    note: Annotated[str, Form(max_length=500)] = "",
-    csrf: Annotated[str, Form(max_length=64)] = "",
-) -> Response:
-    check_csrf(request, csrf)
-    return _move(request, viewer, alert_id, note, "resolve")
 
 
 @router.post("/alerts/actions/{action_id}")

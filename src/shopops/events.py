@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Index, Integer, String, select
+from sqlalchemy import JSON, BigInteger, Index, Integer, String, insert, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from shopops.db import Base, UTCDateTime, now
@@ -41,7 +41,10 @@ class OutboxEvent(Base):
 # In-transaction handlers: another domain's reaction to an event (points on `order.paid`, a
 # coupon released on `order.cancelled`) commits or rolls back with the change itself.
 Handler = Callable[[Session, "OutboxEvent"], None]
+# A handler's set-based twin for `emit_many`: the same effect as the handler run on each event.
+BulkHandler = Callable[[Session, list["OutboxEvent"]], None]
 _handlers: dict[str, list[Handler]] = {}
+_bulk: dict[Handler, BulkHandler] = {}
 
 
 def subscribe(name: str, handler: Handler) -> Handler:
@@ -50,6 +53,14 @@ def subscribe(name: str, handler: Handler) -> Handler:
     if handler not in handlers:
         handlers.append(handler)
     return handler
+
+
+def subscribe_bulk(handler: Handler, bulk: BulkHandler) -> BulkHandler:
+    """Declare `bulk(session, events)` as the set-based form of the subscribed `handler`:
+    `emit_many` calls it once with all the events instead of `handler` once per event. It
+    must leave the store as the handler run on each event in order would."""
+    _bulk[handler] = bulk
+    return bulk
 
 
 def unsubscribe(name: str, handler: Handler) -> None:
@@ -82,6 +93,57 @@ def emit(
     for handler in tuple(_handlers.get(name, ())):
         handler(session, event)
     return event
+
+
+def emit_many(
+    session: Session,
+    name: str,
+    items: list[tuple[str, int | str, dict[str, Any], dt.datetime | None]],
+) -> list[OutboxEvent]:
+    """`emit` of many events of one name at once: `items` are (aggregate type, aggregate id,
+    payload, occurred at or None for the clock), written in one multi-row INSERT in this order,
+    then each subscribed handler runs once over all of them (its `subscribe_bulk` twin) or on
+    each event in turn. Handlers of a bulk call run handler by handler, not event by event, so
+    a bulk twin must not depend on another handler's effect on a later event."""
+    if "." not in name:
+        raise ValueError(f"event names are '<domain>.<past_verb>': {name!r}")
+    if not items:
+        return []
+    clock = now(session)
+    events = [
+        OutboxEvent(
+            id=str(uuid.uuid4()),
+            name=name,
+            occurred_at=at or clock,
+            aggregate_type=kind,
+            aggregate_id=str(ident),
+            payload=payload,
+        )
+        for kind, ident, payload, at in items
+    ]
+    session.flush()  # pending ORM events first: seq keeps the order of emission
+    session.execute(
+        insert(OutboxEvent.__table__),
+        [
+            {
+                "id": e.id,
+                "name": e.name,
+                "occurred_at": e.occurred_at,
+                "aggregate_type": e.aggregate_type,
+                "aggregate_id": e.aggregate_id,
+                "payload": e.payload,
+            }
+            for e in events
+        ],
+    )
+    for handler in tuple(_handlers.get(name, ())):
+        bulk = _bulk.get(handler)
+        if bulk is not None:
+            bulk(session, events)
+        else:
+            for event in events:
+                handler(session, event)
+    return events
 
 
 def read_events(

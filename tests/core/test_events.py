@@ -1,0 +1,50 @@
+"""The outbox: `emit_many` leaves what `emit` of each event would, in the same order."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from shopops.events import (
+    OutboxEvent,
+    emit,
+    emit_many,
+    subscribe,
+    subscribe_bulk,
+    unsubscribe,
+)
+
+
+def test_emit_many_writes_in_order_and_runs_handlers(session: Session) -> None:
+    seen: list[str] = []
+    bulk_calls: list[int] = []
+
+    def one(_s: Session, event: OutboxEvent) -> None:
+        seen.append(event.aggregate_id)
+
+    def twin(_s: Session, events: list[OutboxEvent]) -> None:
+        bulk_calls.append(len(events))
+
+    def plain(_s: Session, event: OutboxEvent) -> None:
+        seen.append("p" + event.aggregate_id)
+
+    subscribe("test.happened", one)
+    subscribe("test.happened", plain)
+    subscribe_bulk(one, twin)
+    try:
+        emit(session, "test.happened", aggregate_type="t", aggregate_id=0, payload={"k": 0})
+        events = emit_many(session, "test.happened", [("t", i, {"k": i}, None) for i in (1, 2, 3)])
+        assert emit_many(session, "test.happened", []) == []
+    finally:
+        unsubscribe("test.happened", one)
+        unsubscribe("test.happened", plain)
+    session.flush()
+    rows = session.scalars(
+        select(OutboxEvent).where(OutboxEvent.name == "test.happened").order_by(OutboxEvent.seq)
+    ).all()
+    assert [r.aggregate_id for r in rows] == ["0", "1", "2", "3"]
+    assert [r.payload for r in rows] == [{"k": k} for k in range(4)]
+    assert {r.id for r in rows[1:]} == {e.id for e in events}
+    # The bulk twin replaces `one` in emit_many; `plain` has none and runs per event.
+    assert seen == ["0", "p0", "p1", "p2", "p3"]
+    assert bulk_calls == [3]

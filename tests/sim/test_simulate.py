@@ -88,20 +88,20 @@ def test_interrupted_run_leaves_a_consistent_store_that_continues(tmp_path):
 
 
 def test_interrupt_inside_a_day_rolls_that_day_back(tmp_path, monkeypatch):
-    from shopops.sim import engine as sim_engine
+    from shopops.sim import shoppers
 
     settings = settings_for(tmp_path)
     simulate(settings, SimulationConfig(days=1, visitors=100, seed=4, end=END))
     calls = {"n": 0}
-    real = sim_engine.DayRun._checkout
+    real = shoppers.checkout
 
-    def checkout_then_stop(self, session, visit):
-        real(self, session, visit)
-        calls["n"] += 1
+    def checkout_then_stop(run, session, buyers):
+        real(run, session, buyers)
+        calls["n"] += bool(buyers)
         if calls["n"] == 2:
             raise KeyboardInterrupt  # Ctrl-C in the middle of the day's unit of work
 
-    monkeypatch.setattr(sim_engine.DayRun, "_checkout", checkout_then_stop)
+    monkeypatch.setattr(shoppers, "checkout", checkout_then_stop)
     with pytest.raises(KeyboardInterrupt):
         simulate(
             settings, SimulationConfig(days=1, visitors=100, seed=4, end=END + dt.timedelta(days=1))

@@ -24,14 +24,11 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from shopops.db import session_scope, set_clock
-from shopops.errors import ShopOpsError
 from shopops.inventory import service as inventory
-from shopops.members import service as members
-from shopops.orders import service as orders
-from shopops.sim import calendar, personas, traffic
+from shopops.sim import calendar, personas, shoppers, traffic
 from shopops.sim import promotions as sim_promotions
 from shopops.sim.catalog import Shop
-from shopops.sim.lifecycle import SCAN_KINDS, WAVE_KINDS, Action, Lifecycle, Outcome
+from shopops.sim.lifecycle import Action, Lifecycle, Outcome
 from shopops.sim.model import Incident, Scenario
 from shopops.sim.truth import DayTruth, Truth
 from shopops.sim.visit import Visit, order_events, plan_visit
@@ -42,6 +39,7 @@ RAMP_FLOOR = 0.35  # a new shop starts at this share of its target traffic
 RETURNING_BUY = 0.55  # a customer who comes back buys again this often
 LEAD_DAYS = (3, 6)  # purchase-order lead time
 COVER_DAYS = 20  # a purchase order covers this many days of sales
+WINDOW = 4  # hours: a day's work goes to the store in batches this long
 Progress = Callable[[int, int], None]
 
 
@@ -121,8 +119,6 @@ class DayRun:
         self.identities: list[tuple[str, int, dt.datetime]] = []
         self.outcome = Outcome()
         self.sold: dict[int, int] = {}
-        self.batch: list[Action] = []  # due scans and parcels not yet sent (see _drain)
-        self.batch_until = since
 
     def _factor(self, kind: str, channel: str | None) -> float:
         f = 1.0
@@ -202,49 +198,47 @@ class DayRun:
             fen = round(fen * self._factor("cpc_spike", code))
             clicks = self.truth.visitors.get(code, 0)
             self.truth.cpc_fen[code], self.truth.spend_fen[code] = fen, fen * clicks
+        day_start = _local(self.day, self.tz, 0)
         day_end = min(self.until, _local(self.day, self.tz, 86400 - 0.001))
         with session_scope(self.engine) as session:
-            set_clock(session, max(self.since, _local(self.day, self.tz, 0)))
+            set_clock(session, max(self.since, day_start))
             sim_promotions.open_day(session, self.day, self.tz, s.promos_made)
             self._incidents_start(session)
-            for visit in visits:
-                self._drain(session, visit.checkout_at or visit.start)
+            # The day in windows: a window's checkouts in one batch, then what falls due in
+            # it, kind by kind (each order's steps are hours apart, so their order holds).
+            k = 0
+            for w in range(WINDOW, 24 + WINDOW, WINDOW):
+                w_end = min(day_end, _local(self.day, self.tz, w * 3600))
+                if w_end <= self.since:
+                    continue
+                due = self.state.lifecycle.pop_due(w_end)
+                buyers: list[Visit] = []
+                while k < len(visits) and (visits[k].checkout_at or visits[k].start) <= w_end:
+                    visit = visits[k]
+                    self.events.extend(visit.events)
+                    if visit.buys and visit.checkout_at is not None:
+                        buyers.append(visit)
+                    k += 1
+                receipts = [a for a in due if a.kind == "receipt"]
+                self._run_due(session, receipts)
+                shoppers.checkout(self, session, buyers)
+                self._run_due(session, [a for a in due if a.kind != "receipt"])
+                while more := self.state.lifecycle.pop_due(w_end):
+                    self._run_due(session, more)
+                if w_end >= day_end:
+                    break
+            for visit in visits[k:]:  # buyers still deciding at the end of the stretch leave
                 self.events.extend(visit.events)
-                if visit.buys and visit.checkout_at is not None and visit.checkout_at <= day_end:
-                    self._checkout(session, visit)
-            self._drain(session, day_end)
-            self._batches(session)
             self._restock(session, day_end)
         self._ingest(day_end)
 
-    def _drain(self, session: Session, until: dt.datetime) -> None:
-        lc = self.state.lifecycle
-        while (action := lc.due(until)) is not None:
-            if self.batch and action.at >= self.batch_until:
-                self._batches(session)
-            if action.kind in SCAN_KINDS or action.kind in WAVE_KINDS:
-                # Scans come as a carrier feed, parcels leave in a warehouse wave: an hour's
-                # worth in one bulk call. Nothing else of an order falls within that hour (its
-                # next step is hours away), so the order of its steps is kept.
-                if not self.batch:
-                    self.batch_until = action.at.replace(minute=0, second=0, microsecond=0)
-                    self.batch_until += dt.timedelta(hours=1)
-                self.batch.append(action)
-                continue
-            before = len(self.outcome.paid)
-            lc.run(session, action, self.outcome)
-            for order_id, at in self.outcome.paid[before:]:
-                self._paid(order_id, at)
-
-    def _batches(self, session: Session) -> None:
-        lc = self.state.lifecycle
-        ships = [a for a in self.batch if a.kind in WAVE_KINDS]
-        scans = [a for a in self.batch if a.kind in SCAN_KINDS]
-        self.batch = []
-        if ships:
-            lc.run_ships(session, ships, self.outcome)
-        if scans:
-            lc.run_scans(session, scans, self.outcome)
+    def _run_due(self, session: Session, actions: list[Action]) -> None:
+        if not actions:
+            return
+        before = len(self.outcome.paid)
+        self.state.lifecycle.run_many(session, actions, self.outcome)
+        for order_id, at in self.outcome.paid[before:]:
+            self._paid(order_id, at)
 
     def _paid(self, order_id: int, at: dt.datetime) -> None:
         s = self.state
@@ -261,91 +255,6 @@ class DayRun:
         if self.rng.random() < persona.comeback:
             days = self.rng.expovariate(1 / persona.comeback_days) + 1
             _insert(s.comebacks, (at + dt.timedelta(days=days), customer_id))
-
-    def _customer(self, session: Session, visit: Visit) -> int:
-        s = self.state
-        if visit.customer_id is not None:
-            return visit.customer_id
-        s.registered += 1
-        profile = personas.make_profile(self.rng, visit.persona, s.registered)
-        referral = None
-        if visit.channel == "referral" and s.customers and self.rng.random() < 0.7:
-            referrer = self.rng.choice(list(s.customers))
-            referral = members.referral_code(session, customer_id=referrer)
-        customer = members.register_customer(
-            session, name=profile.name, phone=profile.phone, gender=profile.gender,
-            birthday=profile.birthday, region=profile.province, city=profile.city,
-            acquisition_channel=visit.channel, registered_at=visit.checkout_at,
-            referral_code=referral,
-        )  # fmt: skip
-        members.set_customer_tags(
-            session, customer_id=customer.id, tags=[personas.TAG_PREFIX + visit.persona.code]
-        )
-        members.add_address(
-            session, customer_id=customer.id, recipient=profile.name, phone=profile.phone,
-            province=profile.province, city=profile.city,
-            detail=f"{self.rng.randint(1, 300)}号 {self.rng.randint(1, 30)}栋 "
-            f"{self.rng.randint(101, 2808)}",
-        )  # fmt: skip
-        s.customers[customer.id] = visit.persona.code
-        self.truth.new_customers += 1
-        self.identities.append((visit.distinct_id, customer.id, visit.checkout_at or visit.start))
-        return customer.id
-
-    def _checkout(self, session: Session, visit: Visit) -> None:
-        s, at = self.state, visit.checkout_at
-        assert at is not None
-        set_clock(session, at)
-        stock = inventory.available(session, sku_ids=[sku for sku, _ in visit.basket])
-        lines = [(sku, q) for sku, q in visit.basket if stock.get(sku, 0) >= q]
-        if not lines or lines[0][0] != visit.basket[0][0]:
-            self.truth.lost_to_stockout += 1  # the item they came for is sold out: they leave
-            return
-        returning = visit.customer_id is not None
-        try:
-            with session.begin_nested():
-                customer_id = self._customer(session, visit)
-        except ShopOpsError:
-            self.outcome.skipped += 1
-            return
-        codes, points = sim_promotions.offers(
-            session, self.rng, visit.persona, customer_id, returning
-        )
-        order = None
-        # With their coupon and points; if the store refuses those, without (as a shopper would).
-        for coupon_codes, use_points in ((codes, points), ([], 0)):
-            try:
-                with session.begin_nested():
-                    order = orders.place_order(
-                        session, customer_id=customer_id, lines=lines,
-                        coupon_codes=coupon_codes, points=use_points,
-                    )  # fmt: skip
-                break
-            except ShopOpsError as exc:
-                key = f"checkout:{exc.code}"
-                self.outcome.errors[key] = self.outcome.errors.get(key, 0) + 1
-        if order is None:
-            self.outcome.skipped += 1
-            return
-        visit.customer_id = customer_id
-        s.orders += 1
-        self.truth.orders[visit.channel] = self.truth.orders.get(visit.channel, 0) + 1
-        s.truth.persona(visit.persona.code, "orders")
-        for sku, q in lines:
-            self.sold[sku] = self.sold.get(sku, 0) + q
-        amount = order.total
-        s.amounts[order.id] = amount
-        self.events.extend(order_events(visit, order.id, amount, at, None))
-        s.pay_visits[order.id] = (visit.distinct_id, customer_id)
-        s.order_channel[order.id] = (visit.channel, visit.persona.code, 0)
-        s.lifecycle.orders[order.id] = (
-            customer_id,
-            visit.persona.return_rate,
-            personas.pay_channel(self.rng),
-        )
-        s.lifecycle.schedule(
-            at + dt.timedelta(seconds=self.rng.uniform(20, 240)), "pay", order.id, 0
-        )
 
     def _incidents_start(self, session: Session) -> None:
         s = self.state

@@ -26,6 +26,7 @@ from shopops.inventory import service as inventory
 from shopops.orders import service as orders
 from shopops.payments import service as payments
 from shopops.payments.gateway import SimulatedGateway
+from shopops.sim import bulk
 from shopops.sim.personas import PAY_CHANNELS
 
 CARRIERS = (("sf", 30), ("jd", 20), ("zto", 25), ("yto", 20), ("ems", 5))
@@ -34,6 +35,8 @@ RETRY_AFTER_FAILURE = 0.55  # a failed payment is retried on another channel thi
 COMPLETE_AFTER_DAYS = (3, 9)  # the buyer confirms receipt (确认收货) after delivery
 SCAN_KINDS = frozenset({"transit", "deliver"})  # carried out as carrier feeds (run_scans)
 WAVE_KINDS = frozenset({"ship"})  # carried out as warehouse waves (run_ships)
+# Kinds carried out many at once; any other kind runs action by action (`run`).
+BULK_KINDS = SCAN_KINDS | WAVE_KINDS | {"pay", "complete"}
 RETURN_WHOLE_ORDER = 0.6  # a return sends every line back this often (else one line)
 
 
@@ -85,15 +88,69 @@ class Lifecycle:
             return heapq.heappop(self.queue)
         return None
 
+    def pop_due(self, until: dt.datetime) -> list[Action]:
+        """Every action due by `until`, in time order. An order has one pending action at a
+        time (each schedules the next when it runs), so one batch never holds two of an order."""
+        due: list[Action] = []
+        while self.queue and self.queue[0].at <= until:
+            due.append(heapq.heappop(self.queue))
+        return due
+
+    def run_many(self, session: Session, actions: list[Action], out: Outcome) -> None:
+        """Carry out a batch from `pop_due`: receipts first (stock for what follows), then
+        each bulk kind in one call, then the rest one by one in time order."""
+        by_kind: dict[str, list[Action]] = {}
+        for action in actions:
+            by_kind.setdefault(action.kind, []).append(action)
+        for action in by_kind.pop("receipt", []):
+            self.run(session, action, out)
+        if pays := by_kind.pop("pay", []):
+            self.run_pays(session, pays, out)
+        if ships := by_kind.pop("ship", []):
+            self.run_ships(session, ships, out)
+        scans = by_kind.pop("transit", []) + by_kind.pop("deliver", [])
+        if scans:
+            self.run_scans(session, sorted(scans), out)
+        if completes := by_kind.pop("complete", []):
+            self.run_completes(session, completes, out)
+        for action in sorted(a for rest in by_kind.values() for a in rest):
+            self.run(session, action, out)
+
+    def run_pays(self, session: Session, actions: list[Action], out: Outcome) -> None:
+        attempts = []
+        for action in actions:
+            order_id, _attempt = action.args
+            channel = self.orders[order_id][2]
+            out.payment_attempts[channel] = out.payment_attempts.get(channel, 0) + 1
+            attempts.append((order_id, channel, action.at))
+        results = bulk.pay(session, attempts, self.gateway)
+        for action, result in zip(actions, results, strict=True):
+            if isinstance(result, ShopOpsError):
+                self._refused(out, action.kind, result)
+            else:
+                self._after_pay(action, result, out)
+
+    def run_completes(self, session: Session, actions: list[Action], out: Outcome) -> None:
+        results = bulk.complete(session, [(a.args[0], a.at) for a in actions])
+        for action, result in zip(actions, results, strict=True):
+            if isinstance(result, ShopOpsError):
+                self._refused(out, action.kind, result)
+            else:
+                out.completed += 1
+                self.orders.pop(action.args[0], None)
+
+    def _refused(self, out: Outcome, kind: str, exc: ShopOpsError) -> None:
+        out.skipped += 1
+        key = f"{kind}:{exc.code}"
+        out.errors[key] = out.errors.get(key, 0) + 1
+
     def run(self, session: Session, action: Action, out: Outcome) -> None:
         set_clock(session, action.at)
         try:
             with session.begin_nested():
                 getattr(self, f"_{action.kind}")(session, action, out)
         except ShopOpsError as exc:
-            out.skipped += 1
-            key = f"{action.kind}:{exc.code}"
-            out.errors[key] = out.errors.get(key, 0) + 1
+            self._refused(out, action.kind, exc)
 
     def run_scans(self, session: Session, actions: list[Action], out: Outcome) -> None:
         """Transit and delivery actions of one window as one carrier feed (`record_scans`,
@@ -156,13 +213,18 @@ class Lifecycle:
         return self.rng.choices([c for c, _ in CARRIERS], weights=[w for _, w in CARRIERS])[0]
 
     def _pay(self, session: Session, action: Action, out: Outcome) -> None:
-        order_id, attempt = action.args
-        customer_id, return_p, channel = self.orders[order_id]
+        order_id, _attempt = action.args
+        channel = self.orders[order_id][2]
         out.payment_attempts[channel] = out.payment_attempts.get(channel, 0) + 1
         payment = payments.pay_order(
             session, order_id=order_id, channel=channel, gateway=self.gateway
         )
-        if payment.status == "succeeded":
+        self._after_pay(action, payment.status == "succeeded", out)
+
+    def _after_pay(self, action: Action, succeeded: bool, out: Outcome) -> None:
+        order_id, attempt = action.args
+        customer_id, return_p, channel = self.orders[order_id]
+        if succeeded:
             out.paid.append((order_id, action.at))
             hours = self.rng.uniform(2, 30)
             self.schedule(action.at + dt.timedelta(hours=hours), "ship", order_id)

@@ -47,11 +47,16 @@ class Visit:
     persona: Persona
     start: dt.datetime
     customer_id: int | None = None  # a known customer (a returning visit)
+    new_customer: bool = False  # signed up at this visit's checkout
     buys: bool = False
     p: float = 0.0  # the true chance this visit places an order (ground truth)
     events: list[dict[str, Any]] = field(default_factory=list)
     basket: list[tuple[int, int]] = field(default_factory=list)
     checkout_at: dt.datetime | None = None
+
+    @property
+    def returning(self) -> bool:
+        return self.customer_id is not None and not self.new_customer
 
 
 def iso(when: dt.datetime) -> str:

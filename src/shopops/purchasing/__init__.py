@@ -1,0 +1,1 @@
+"""Suppliers and purchasing (F-04): suppliers, purchase orders, receiving, scorecards."""

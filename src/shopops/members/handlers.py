@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from shopops.events import OutboxEvent, subscribe
-from shopops.members.service import membership, points, redemption, referral
+from shopops.events import OutboxEvent, subscribe, subscribe_bulk
+from shopops.members.service import membership, points, redemption, referral, referral_bulk
 from shopops.orders.pricing import register_discount_hook, register_order_hook
 
 
@@ -64,3 +64,4 @@ subscribe("order.paid", on_order_paid)
 subscribe("order.cancelled", on_order_cancelled)
 subscribe("refund.succeeded", on_refund_succeeded)
 subscribe("order.completed", on_order_completed)
+subscribe_bulk(on_order_completed, referral_bulk.on_orders_completed)

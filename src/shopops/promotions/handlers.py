@@ -6,14 +6,16 @@ from __future__ import annotations
 
 from contextlib import AbstractContextManager
 
-from shopops.events import subscribe
+from shopops.events import subscribe, subscribe_bulk
 from shopops.orders.pricing import register_discount_hook, register_order_hook
 from shopops.promotions import service
+from shopops.promotions.service.completed_bulk import on_orders_completed
 
 register_discount_hook(service.price_promotions)
 register_order_hook(service.claim_promotions)
 subscribe("order.cancelled", service.on_order_cancelled)
 subscribe("order.completed", service.on_order_completed)
+subscribe_bulk(service.on_order_completed, on_orders_completed)
 subscribe("order.paid", service.on_order_paid)
 subscribe("customer.registered", service.on_customer_registered)
 

@@ -33,6 +33,7 @@ from shopops.orders.service.lifecycle import (
     reject_refund,
     request_refund,
 )
+from shopops.orders.service.moves_bulk import complete_orders
 
 __all__ = [
     "RESERVATION_REF",
@@ -44,6 +45,7 @@ __all__ = [
     "clear_cart",
     "complete_delivered_orders",
     "complete_order",
+    "complete_orders",
     "confirm_receipt",
     "expire_unpaid_orders",
     "get_customer_order",

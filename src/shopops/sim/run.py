@@ -28,6 +28,7 @@ from shopops.errors import ShopOpsError
 from shopops.payments.gateway import SimulatedGateway
 from shopops.sim import traffic
 from shopops.sim.catalog import build_catalog
+from shopops.sim.compaction import BackgroundCompactor
 from shopops.sim.engine import RAMP_FLOOR, DayRun, State, load_state, save_state
 from shopops.sim.lifecycle import Lifecycle
 from shopops.sim.model import SCENARIOS, SimulationConfig, SimulationResult, preset_incidents
@@ -157,6 +158,7 @@ def simulate(
             state.next_day + dt.timedelta(days=i) for i in range((last - state.next_day).days + 1)
         ]
         store = tracking.open_store(data_dir, timezone=settings.timezone)
+        compactor = BackgroundCompactor(store, len(days))
         result = SimulationResult(continued=continued, incidents=list(incidents))
         try:
             for done, day in enumerate(days, 1):
@@ -187,6 +189,7 @@ def simulate(
                 )
                 save_state(state, data_dir)
                 result.days += 1
+                compactor.day_done(done)
                 if progress is not None:
                     progress(done, len(days))
         except KeyboardInterrupt:
@@ -196,6 +199,7 @@ def simulate(
             raise
         finally:
             # Sealed and compacted (the API serving this directory may share the open log).
+            compactor.finish()
             tracking.compact_events(store)
             _finish(settings, state, result, started)
         if not continued:

@@ -1,0 +1,57 @@
+"""Compacting the event log beside the simulation, on the machine's other core.
+
+A long simulation writes a million events; compacting them into Parquet is as much work as
+ingesting them. Every `EVERY_DAYS` days the simulator seals its open segment and a worker
+process (a fresh interpreter running `store.compact`) compacts what is sealed while the next
+days run — compaction is safe from several processes at once (a segment is claimed with
+`flock`). At the end the worker is awaited and the last segment compacted in process.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from shopops.tracking import service as tracking
+
+WORKER = (
+    "import sys; from pathlib import Path; from shopops.tracking import store; "
+    "store.compact(Path(sys.argv[1]), sys.argv[2])"
+)
+EVERY_DAYS = 7
+MIN_DAYS = 15  # shorter runs compact at the end only (a worker costs ~1 s to start)
+
+
+class CompactionFailed(RuntimeError):
+    """The background compaction exited with an error (its stderr was shown)."""
+
+
+class BackgroundCompactor:
+    def __init__(self, store: tracking.EventStore, days: int) -> None:
+        self.store = store
+        self.enabled = days >= MIN_DAYS and (os.cpu_count() or 1) > 1
+        self.worker: subprocess.Popen[bytes] | None = None
+
+    def day_done(self, done: int) -> None:
+        if not self.enabled or done % EVERY_DAYS:
+            return
+        if self.worker is not None and self.worker.poll() is None:
+            return  # still busy: what is sealed now waits for the next round
+        self._check()
+        self.store.log.seal()
+        self.worker = subprocess.Popen(
+            [sys.executable, "-c", WORKER, str(self.store.directory), self.store.timezone]
+        )
+
+    def finish(self) -> None:
+        """Wait for the worker; a failed one raises (the segments stay for the next run)."""
+        if self.worker is not None:
+            self.worker.wait()
+            self._check()
+
+    def _check(self) -> None:
+        if self.worker is not None and self.worker.returncode:
+            code, self.worker = self.worker.returncode, None
+            raise CompactionFailed(f"background compaction exited with {code}")
+        self.worker = None

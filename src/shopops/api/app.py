@@ -34,6 +34,7 @@ DOMAIN_ROUTERS = (
     "analytics.analyses",
     "ops.alerts",
     "ops.goals",
+    "purchasing",
 )
 
 

@@ -19,6 +19,7 @@ from shopops.payments import models as payments
 from shopops.pricing import models as pricing
 from shopops.promotions import models as promotions
 from shopops.purchasing import models as purchasing
+from shopops.reviews import models as reviews
 
 __all__ = [
     "OutboxEvent",
@@ -36,10 +37,11 @@ __all__ = [
     "pricing",
     "promotions",
     "purchasing",
+    "reviews",
 ]
 
 # Checkout discount hooks run in this order, each on what the previous left: promotions and
 # coupons, then flash sales and price lists, then points (capped on what is left to pay).
-HANDLERS = ("promotions", "pricing", "members")
+HANDLERS = ("promotions", "pricing", "members", "reviews")
 for _name in HANDLERS:
     importlib.import_module(f"shopops.{_name}.handlers")

@@ -1,0 +1,423 @@
+"""Use cases of reviews: a shopper reviews a line of a delivered order (rating, text, photos,
+anonymous), adds one 追评; the pre-check publishes clean reviews and queues the rest; staff
+publish or reject, and reply; 晒单有奖 points go through the members service (and back on a
+rejection); product summaries read published reviews only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from shopops.db import now
+from shopops.errors import InvalidInput
+from shopops.events import emit
+from shopops.members import service as members
+from shopops.orders import service as orders
+from shopops.reviews import events, rules
+from shopops.reviews.errors import (
+    FollowUpClosed,
+    FollowUpExists,
+    OrderLineNotFound,
+    OrderNotReviewable,
+    ReviewExists,
+    ReviewNotFound,
+    ReviewRejected,
+)
+from shopops.reviews.models import Review, ReviewRequest
+from shopops.reviews.rules import RatingSummary, ReviewAction, ReviewStatus
+
+MAX_PAGE = 500
+RECENT_FOR_DUPLICATES = 20
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewPolicy:
+    """What reviews obey; the defaults are the house's (rules.py)."""
+
+    reward_points: int = rules.REWARD_POINTS
+    follow_up_days: int = rules.FOLLOW_UP_DAYS
+    banned_words: frozenset[str] = field(default=rules.BANNED_WORDS)
+
+
+# ---------------------------------------------------------------------------------------------
+# Reads
+
+
+def get_review(session: Session, *, review_id: int, for_update: bool = False) -> Review:
+    """The review (locked with `for_update`); 404 `review_not_found`."""
+    stmt = select(Review).where(Review.id == review_id)
+    if for_update:
+        stmt = stmt.with_for_update().execution_options(populate_existing=True)
+    found = session.scalars(stmt).one_or_none()
+    if found is None:
+        raise ReviewNotFound(f"no review {review_id}", details={"review_id": review_id})
+    return found
+
+
+def get_customer_review(session: Session, *, customer_id: int, review_id: int) -> Review:
+    """The shopper's own review; someone else's is 404 like a missing one."""
+    review = get_review(session, review_id=review_id)
+    if review.customer_id != customer_id:
+        raise ReviewNotFound(f"no review {review_id}", details={"review_id": review_id})
+    return review
+
+
+def _status(status: str | None) -> str | None:
+    if status is not None and status not in set(ReviewStatus):
+        raise InvalidInput(
+            f"unknown status {status!r}",
+            details={"status": status, "allowed": [s.value for s in ReviewStatus]},
+        )
+    return status
+
+
+def list_reviews(
+    session: Session,
+    *,
+    customer_id: int | None = None,
+    status: str | None = None,
+    product_id: int | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> list[Review]:
+    """Reviews; the staff queue is oldest first (as it is worked), a shopper's newest first."""
+    stmt = select(Review)
+    if customer_id is not None:
+        stmt = stmt.where(Review.customer_id == customer_id)
+    if _status(status) is not None:
+        stmt = stmt.where(Review.status == status)
+    if product_id is not None:
+        stmt = stmt.where(Review.product_id == product_id)
+    if customer_id is None:
+        stmt = stmt.order_by(Review.created_at, Review.id)
+    else:
+        stmt = stmt.order_by(Review.created_at.desc(), Review.id.desc())
+    page = stmt.limit(min(max(limit, 1), MAX_PAGE)).offset(max(offset, 0))
+    return list(session.scalars(page))
+
+
+def count_reviews(session: Session) -> dict[str, int]:
+    """How many reviews are in each status (every status present, 0 when none)."""
+    counts = dict.fromkeys((s.value for s in ReviewStatus), 0)
+    for status, n in session.execute(select(Review.status, func.count()).group_by(Review.status)):
+        counts[status] = int(n)
+    return counts
+
+
+def list_product_reviews(
+    session: Session,
+    *,
+    product_id: int,
+    with_photos: bool = False,
+    limit: int = 20,
+    offset: int = 0,
+) -> list[Review]:
+    """A product's published reviews, newest first (only those with photos: 有图)."""
+    stmt = select(Review).where(
+        Review.product_id == product_id, Review.status == ReviewStatus.PUBLISHED
+    )
+    if with_photos:
+        stmt = stmt.where(Review.photo_count > 0)
+    stmt = stmt.order_by(Review.published_at.desc(), Review.id.desc())
+    return list(session.scalars(stmt.limit(min(max(limit, 1), MAX_PAGE)).offset(max(offset, 0))))
+
+
+def product_ratings(
+    session: Session, *, product_ids: Sequence[int] | None = None
+) -> dict[int, RatingSummary]:
+    """Rating summaries of published reviews per product (every product with one, or these
+    products, 0 reviews included), in one grouped query."""
+    has_photos = Review.photo_count > 0
+    stmt = (
+        select(Review.product_id, Review.rating, has_photos, func.count())
+        .where(Review.status == ReviewStatus.PUBLISHED)
+        .group_by(Review.product_id, Review.rating, has_photos)
+    )
+    if product_ids is not None:
+        stmt = stmt.where(Review.product_id.in_(sorted(set(product_ids))))
+    counts: dict[int, dict[tuple[int, bool], int]] = {pid: {} for pid in product_ids or ()}
+    for product_id, rating, photos, n in session.execute(stmt):
+        counts.setdefault(product_id, {})[(int(rating), bool(photos))] = int(n)
+    return {pid: rules.summarize(c) for pid, c in sorted(counts.items())}
+
+
+def product_rating(session: Session, *, product_id: int) -> RatingSummary:
+    """One product's summary: count, average, distribution, photo share, good-review rate."""
+    return product_ratings(session, product_ids=[product_id])[product_id]
+
+
+def list_review_requests(
+    session: Session, *, customer_id: int, open_only: bool = True, limit: int = 50
+) -> list[ReviewRequest]:
+    """The shopper's review requests (评价邀请), newest first; open ones only by default."""
+    stmt = select(ReviewRequest).where(ReviewRequest.customer_id == customer_id)
+    if open_only:
+        stmt = stmt.where(ReviewRequest.reviewed_at.is_(None))
+    stmt = stmt.order_by(ReviewRequest.requested_at.desc(), ReviewRequest.id.desc())
+    return list(session.scalars(stmt.limit(min(max(limit, 1), MAX_PAGE))))
+
+
+# ---------------------------------------------------------------------------------------------
+# Moves
+
+
+def _emit(session: Session, name: str, review: Review, **extra: object) -> None:
+    session.flush()
+    emit(
+        session,
+        name,
+        aggregate_type=events.AGGREGATE,
+        aggregate_id=review.id,
+        payload=events.review_payload(review, extra),
+    )
+
+
+def open_review_request(
+    session: Session, *, order_id: int, customer_id: int, at: dt.datetime | None = None
+) -> ReviewRequest:
+    """The order's review request (opened once: a second call returns the first)."""
+    existing = session.scalar(select(ReviewRequest).where(ReviewRequest.order_id == order_id))
+    if existing is not None:
+        return existing
+    request = ReviewRequest(
+        order_id=order_id, customer_id=customer_id, requested_at=at or now(session)
+    )
+    session.add(request)
+    session.flush()
+    return request
+
+
+def open_review_requests(
+    session: Session, items: Sequence[tuple[int, int, dt.datetime | None]]
+) -> int:
+    """`open_review_request` for many `(order id, customer id, at)` in two statements; orders
+    that have one already are left alone. Returns how many were opened."""
+    wanted = {order_id: (customer_id, at) for order_id, customer_id, at in items}
+    if not wanted:
+        return 0
+    session.flush()
+    taken = set(
+        session.scalars(
+            select(ReviewRequest.order_id).where(ReviewRequest.order_id.in_(sorted(wanted)))
+        )
+    )
+    clock = now(session)
+    rows = [
+        {"order_id": oid, "customer_id": cid, "requested_at": at or clock}
+        for oid, (cid, at) in wanted.items()
+        if oid not in taken
+    ]
+    if rows:
+        session.execute(insert(ReviewRequest.__table__), rows)
+    return len(rows)
+
+
+def _recent_texts(session: Session, customer_id: int) -> list[str]:
+    stmt = (
+        select(Review.content)
+        .where(Review.customer_id == customer_id, Review.content != "")
+        .order_by(Review.id.desc())
+        .limit(RECENT_FOR_DUPLICATES)
+    )
+    return list(session.scalars(stmt))
+
+
+def submit_review(
+    session: Session,
+    *,
+    customer_id: int,
+    order_number: str,
+    order_line_id: int,
+    rating: int,
+    content: str = "",
+    photos: Sequence[str] = (),
+    anonymous: bool = False,
+    policy: ReviewPolicy | None = None,
+) -> Review:
+    """A shopper reviews one line of their own delivered order.
+
+    404 `order_not_found` / `order_line_not_found` for an order or line that is not theirs,
+    409 `order_not_reviewable` before delivery, 409 `review_exists` for a second review of the
+    line, 422 for a rating outside 1–5, too long a text or a bad photo list. Emits
+    `review.submitted`; a review the pre-check finds clean is published at once (and may earn
+    晒单有奖 points), the others wait in the moderation queue.
+    """
+    policy = policy or ReviewPolicy()
+    rules.check_rating(rating)
+    content = rules.check_text(content, field="content", min_length=0, max_length=rules.MAX_CONTENT)
+    photo_list = rules.check_photos(photos)
+    order = orders.get_customer_order(session, customer_id=customer_id, number=order_number)
+    line = next((row for row in order.lines if row.id == order_line_id), None)
+    if line is None:
+        raise OrderLineNotFound(
+            f"order {order.number} has no line {order_line_id}",
+            details={"order_number": order.number, "order_line_id": order_line_id},
+        )
+    if order.delivered_at is None:
+        raise OrderNotReviewable(
+            f"order {order.number} is {order.status}: review it once it is delivered",
+            details={"order_id": order.id, "status": order.status},
+        )
+    if session.scalar(select(Review.id).where(Review.order_line_id == line.id)) is not None:
+        raise ReviewExists(
+            "this line is already reviewed: add a follow-up instead",
+            details={"order_line_id": line.id},
+        )
+    check = rules.precheck(
+        content,
+        banned_words=policy.banned_words,
+        recent_texts=_recent_texts(session, customer_id),
+    )
+    at = now(session)
+    review = Review(
+        order_id=order.id,
+        order_line_id=line.id,
+        customer_id=customer_id,
+        product_id=line.product_id,
+        sku_id=line.sku_id,
+        rating=rating,
+        content=content,
+        photos=photo_list,
+        photo_count=len(photo_list),
+        anonymous=anonymous,
+        status=ReviewStatus.PENDING,
+        precheck=check.as_dict(),
+        reject_reason="",
+        created_at=at,
+    )
+    try:
+        # Two submissions of one line at once: the unique key lets one in.
+        with session.begin_nested():
+            session.add(review)
+            session.flush()
+    except IntegrityError as exc:
+        raise ReviewExists(
+            "this line is already reviewed", details={"order_line_id": line.id}
+        ) from exc
+    session.execute(
+        update(ReviewRequest)
+        .where(ReviewRequest.order_id == order.id, ReviewRequest.reviewed_at.is_(None))
+        .values(reviewed_at=at)
+        .execution_options(synchronize_session=False)
+    )
+    _emit(session, events.REVIEW_SUBMITTED, review)
+    if check.clean:
+        _publish(session, review, by="precheck", policy=policy)
+    return review
+
+
+def _publish(session: Session, review: Review, *, by: str, policy: ReviewPolicy) -> None:
+    review.status = rules.next_status(review.status, ReviewAction.PUBLISH).value
+    at = now(session)
+    review.moderated_at = review.published_at = at
+    review.moderated_by = by
+    if policy.reward_points > 0 and rules.earns_photo_reward(review.content, review.photos):
+        entry = members.earn_points(
+            session,
+            customer_id=review.customer_id,
+            amount=policy.reward_points,
+            reason=f"晒单有奖 photo review #{review.id}",
+            ref=f"review:{review.id}",
+        )
+        review.reward_points = entry.amount
+    _emit(session, events.REVIEW_PUBLISHED, review)
+
+
+def publish_review(
+    session: Session, *, review_id: int, by: str = "", policy: ReviewPolicy | None = None
+) -> Review:
+    """pending → published by staff (a queued review they found fine). Emits
+    `review.published`; 晒单有奖 points when it qualifies."""
+    review = get_review(session, review_id=review_id, for_update=True)
+    _publish(session, review, by=by or "staff", policy=policy or ReviewPolicy())
+    return review
+
+
+def reject_review(session: Session, *, review_id: int, reason: str, by: str = "") -> Review:
+    """pending or published → rejected, saying why; a 晒单有奖 reward is taken back (never
+    below a zero balance: points already spent stay spent). Emits `review.rejected`."""
+    reason = rules.check_text(reason, field="reason", min_length=1, max_length=rules.MAX_REASON)
+    review = get_review(session, review_id=review_id, for_update=True)
+    previous = review.status
+    review.status = rules.next_status(review.status, ReviewAction.REJECT).value
+    review.reject_reason = reason
+    review.moderated_at = now(session)
+    review.moderated_by = by or "staff"
+    due = review.reward_points - review.reward_reversed
+    if due > 0:
+        take = min(due, members.balance(session, customer_id=review.customer_id))
+        if take > 0:
+            members.adjust_points(
+                session,
+                customer_id=review.customer_id,
+                amount=-take,
+                reason=f"晒单有奖 reversed: review #{review.id} rejected",
+                ref=f"review:{review.id}:reversed",
+            )
+        review.reward_reversed += take
+    _emit(session, events.REVIEW_REJECTED, review, previous_status=previous, reason=reason)
+    return review
+
+
+def add_follow_up(
+    session: Session,
+    *,
+    customer_id: int,
+    review_id: int,
+    content: str,
+    photos: Sequence[str] = (),
+    policy: ReviewPolicy | None = None,
+) -> Review:
+    """追评: one follow-up on the shopper's own review, within `follow_up_days` of it (409
+    `follow_up_closed` after, or on a rejected review; 409 `follow_up_exists` for a second).
+    A follow-up the pre-check flags sends a published review back to the queue."""
+    policy = policy or ReviewPolicy()
+    content = rules.check_text(
+        content, field="follow_up", min_length=1, max_length=rules.MAX_FOLLOW_UP
+    )
+    photo_list = rules.check_photos(photos)
+    get_customer_review(session, customer_id=customer_id, review_id=review_id)
+    review = get_review(session, review_id=review_id, for_update=True)
+    if review.followed_up_at is not None:
+        raise FollowUpExists("this review has its follow-up", details={"review_id": review.id})
+    at = now(session)
+    if review.status == ReviewStatus.REJECTED or not rules.follow_up_open(
+        review.created_at, at, policy.follow_up_days
+    ):
+        raise FollowUpClosed(
+            f"follow-ups are open for {policy.follow_up_days} days on a review that stands",
+            details={"review_id": review.id, "status": review.status},
+        )
+    check = rules.precheck(content, banned_words=policy.banned_words)
+    review.follow_up = content
+    review.follow_up_photos = photo_list
+    review.followed_up_at = at
+    if not check.clean:
+        flags = dict(review.precheck or {})
+        flags["follow_up"] = check.as_dict()
+        review.precheck = flags
+        if review.status == ReviewStatus.PUBLISHED:
+            # Back to the queue: the text the shop shows must be moderated again.
+            review.status = rules.next_status(review.status, ReviewAction.REOPEN).value
+            review.published_at = None
+    session.flush()
+    return review
+
+
+def reply_to_review(session: Session, *, review_id: int, text: str, by: str) -> Review:
+    """The shop's reply (one; a second replaces it), on a review that is not rejected."""
+    text = rules.check_text(text, field="reply", min_length=1, max_length=rules.MAX_REPLY)
+    review = get_review(session, review_id=review_id, for_update=True)
+    if review.status == ReviewStatus.REJECTED:
+        raise ReviewRejected("a rejected review takes no reply", details={"review_id": review.id})
+    review.reply = text
+    review.replied_by = by
+    review.replied_at = now(session)
+    session.flush()
+    return review

@@ -27,6 +27,7 @@ DOMAIN_ROUTERS = (
     "payments",
     "fulfillment",
     "aftersales",
+    "reviews",
     "promotions",
     "pricing",
     "tracking",

@@ -7,21 +7,19 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from shopops.events import OutboxEvent, subscribe, subscribe_bulk
-from shopops.members.service import membership, points, redemption, referral, referral_bulk
+from shopops.members.service import (
+    membership,
+    paid_bulk,
+    points,
+    redemption,
+    referral,
+    referral_bulk,
+)
 from shopops.orders.pricing import register_discount_hook, register_order_hook
 
 
 def on_order_paid(session: Session, event: OutboxEvent) -> None:
-    p = event.payload
-    paid = int(p.get("paid_amount") or p["total"])
-    membership.record_order_paid(
-        session,
-        order_id=int(p["order_id"]),
-        customer_id=int(p["customer_id"]),
-        paid_amount=paid,
-        # Points and growth come from what the items cost, not the shipping.
-        items_paid=max(0, paid - int(p.get("shipping_fee") or 0)),
-    )
+    membership.record_order_paid(session, **membership.order_paid_args(event.payload))
 
 
 def on_order_cancelled(session: Session, event: OutboxEvent) -> None:
@@ -61,6 +59,7 @@ def on_order_completed(session: Session, event: OutboxEvent) -> None:
 register_discount_hook(redemption.points_discount)
 register_order_hook(redemption.claim_points)
 subscribe("order.paid", on_order_paid)
+subscribe_bulk(on_order_paid, paid_bulk.on_orders_paid)
 subscribe("order.cancelled", on_order_cancelled)
 subscribe("refund.succeeded", on_refund_succeeded)
 subscribe("order.completed", on_order_completed)

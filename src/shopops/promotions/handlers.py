@@ -9,6 +9,7 @@ from contextlib import AbstractContextManager
 from shopops.events import subscribe, subscribe_bulk
 from shopops.orders.pricing import register_discount_hook, register_order_hook
 from shopops.promotions import service
+from shopops.promotions.service import paid_bulk
 from shopops.promotions.service.completed_bulk import on_orders_completed
 
 register_discount_hook(service.price_promotions)
@@ -17,6 +18,7 @@ subscribe("order.cancelled", service.on_order_cancelled)
 subscribe("order.completed", service.on_order_completed)
 subscribe_bulk(service.on_order_completed, on_orders_completed)
 subscribe("order.paid", service.on_order_paid)
+subscribe_bulk(service.on_order_paid, paid_bulk.on_orders_paid)
 subscribe("customer.registered", service.on_customer_registered)
 
 

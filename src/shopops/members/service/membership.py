@@ -12,7 +12,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from shopops.config import get_settings
+from shopops.config import Settings, get_settings
 from shopops.db import now
 from shopops.events import emit
 from shopops.members import events, rules
@@ -189,18 +189,23 @@ def set_tier(
     old = customer.tier_code or ""
     if tier == old:
         return False
-    direction = "up" if rules.tier_rank(tier, tiers) > rules.tier_rank(old, tiers) else "down"
     customer.tier_code = tier
     emit(
         session,
         events.TIER_CHANGED,
         aggregate_type=events.AGGREGATE,
         aggregate_id=customer.id,
-        payload=events.tier_changed(
-            customer.id, old, tier, customer.growth_value, direction=direction, cause=cause
-        ),
+        payload=tier_move(customer.id, old, tier, customer.growth_value, tiers=tiers, cause=cause),
     )
     return True
+
+
+def tier_move(
+    customer_id: int, old: str, new: str, growth: int, *, tiers: Sequence[Tier], cause: str
+) -> dict[str, Any]:
+    """The `tier.changed` payload of a move from `old` to `new` (up or down by rank)."""
+    direction = "up" if rules.tier_rank(new, tiers) > rules.tier_rank(old, tiers) else "down"
+    return events.tier_changed(customer_id, old, new, growth, direction=direction, cause=cause)
 
 
 def evaluate_customer(session: Session, *, customer_id: int, cause: str = "activity") -> str:
@@ -249,6 +254,34 @@ def evaluate_tiers(session: Session, *, as_of: dt.datetime | None = None) -> dic
 # --- reactions to orders ------------------------------------------------------------------
 
 
+def order_paid_args(payload: Mapping[str, Any]) -> dict[str, int]:
+    """`record_order_paid`'s arguments from an `order.paid` payload."""
+    paid = int(payload.get("paid_amount") or payload["total"])
+    return {
+        "order_id": int(payload["order_id"]),
+        "customer_id": int(payload["customer_id"]),
+        "paid_amount": paid,
+        # Points and growth come from what the items cost, not the shipping.
+        "items_paid": max(0, paid - int(payload.get("shipping_fee") or 0)),
+    }
+
+
+def paid_award(
+    tier_code: str, items_paid: int, *, tiers: Sequence[Tier], settings: Settings
+) -> tuple[int, int]:
+    """(points, growth) a paid order earns a member of `tier_code` for `items_paid`."""
+    privileges = {t.code: t.privileges for t in tiers}.get(tier_code, Privileges())
+    earned = rules.points_earned(
+        items_paid,
+        per_yuan=settings.points_per_yuan_earned,
+        multiplier_pct=privileges.points_multiplier_pct,
+    )
+    growth = rules.order_growth(
+        items_paid, per_yuan=settings.growth_per_yuan, per_order=settings.growth_per_order
+    )
+    return earned, growth
+
+
 def record_order_paid(
     session: Session, *, order_id: int, customer_id: int, paid_amount: int, items_paid: int
 ) -> None:
@@ -265,15 +298,7 @@ def record_order_paid(
     if customer is None:
         raise CustomerNotFound(f"no customer {customer_id}", details={"customer_id": customer_id})
     tiers = list_tiers(session)
-    privileges = {t.code: t.privileges for t in tiers}.get(customer.tier_code, Privileges())
-    earned = rules.points_earned(
-        items_paid,
-        per_yuan=s.points_per_yuan_earned,
-        multiplier_pct=privileges.points_multiplier_pct,
-    )
-    growth = rules.order_growth(
-        items_paid, per_yuan=s.growth_per_yuan, per_order=s.growth_per_order
-    )
+    earned, growth = paid_award(customer.tier_code, items_paid, tiers=tiers, settings=s)
     session.execute(
         update(Customer)
         .where(Customer.id == customer_id)

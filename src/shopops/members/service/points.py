@@ -54,6 +54,16 @@ def find_entry(session: Session, *, customer_id: int, kind: str, ref: str) -> Po
     )
 
 
+def entry_expiry(
+    amount: int, when: dt.datetime, expires_at: dt.datetime | None, settings: Settings | None
+) -> dt.datetime | None:
+    """When a movement of `amount` at `when` expires: credits (by default
+    `points_expiry_months` later), never a debit."""
+    if amount <= 0:
+        return None
+    return expires_at or rules.add_months(when, _settings(settings).points_expiry_months)
+
+
 def post_entry(
     session: Session,
     *,
@@ -95,8 +105,7 @@ def post_entry(
     balance, total_growth = row
     _sync(session, customer_id, balance, total_growth)
     when = now(session)
-    if amount > 0 and expires_at is None:
-        expires_at = rules.add_months(when, _settings(settings).points_expiry_months)
+    expires_at = entry_expiry(amount, when, expires_at, settings)
     entry = PointsEntry(
         customer_id=customer_id,
         kind=str(kind),
@@ -106,7 +115,7 @@ def post_entry(
         ref=ref,
         reason=reason[:200],
         order_id=order_id,
-        expires_at=expires_at if amount > 0 else None,
+        expires_at=expires_at,
         created_at=when,
     )
     session.add(entry)

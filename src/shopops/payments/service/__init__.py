@@ -1,6 +1,7 @@
 """Use cases of payments (the contract other domains call is listed in `__all__`):
 `charges` for attempts and callbacks, `refunds` for money going back, `reports` for reads."""
 
+from shopops.payments.service.bulk import PayAttempt, pay_orders
 from shopops.payments.service.charges import (
     handle_callback,
     pay_customer_order,
@@ -20,6 +21,7 @@ from shopops.payments.service.reports import (
 __all__ = [
     "MAX_PAGE",
     "ChannelCompletion",
+    "PayAttempt",
     "completion_by_channel",
     "get_payment",
     "handle_callback",
@@ -27,6 +29,7 @@ __all__ = [
     "list_refunds",
     "pay_customer_order",
     "pay_order",
+    "pay_orders",
     "receive_callback",
     "refund_order",
     "refunded_units",

@@ -11,7 +11,10 @@ reverses cancel out, and order-level sums leave both out.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -51,19 +54,8 @@ def start_payment(
     chan = parse_channel(channel)
     gw = gateway_or_default(gateway)
     order = orders.get_order(session, order_id=order_id, for_update=True)
-    if order.status != OrderStatus.PENDING_PAYMENT or order.total <= 0:
-        raise OrderNotPayable(
-            f"order {order.number} is {order.status}, not awaiting payment",
-            details={"order_id": order.id, "status": order.status, "total": order.total},
-        )
     at = now(session)
-    # Past its deadline the order is about to be cancelled and its stock released: no new
-    # attempts (one already under way is still honoured, or reversed if it lands too late).
-    if at >= order.expires_at:
-        raise OrderNotPayable(
-            f"order {order.number} was not paid in time",
-            details={"order_id": order.id, "expires_at": order.expires_at.isoformat()},
-        )
+    check_payable(order, at)
     payment = Payment(
         order_id=order.id,
         channel=chan.value,
@@ -76,6 +68,51 @@ def start_payment(
     session.add(payment)
     session.flush()
     return payment
+
+
+def check_payable(order: Any, at: dt.datetime) -> None:
+    """A new attempt at `at` needs the order pending payment, for money, and within its
+    deadline (409 `order_not_payable`); `order` has id, number, status, total, expires_at."""
+    if order.status != OrderStatus.PENDING_PAYMENT or order.total <= 0:
+        raise OrderNotPayable(
+            f"order {order.number} is {order.status}, not awaiting payment",
+            details={"order_id": order.id, "status": order.status, "total": order.total},
+        )
+    # Past its deadline the order is about to be cancelled and its stock released: no new
+    # attempts (one already under way is still honoured, or reversed if it lands too late).
+    if at >= order.expires_at:
+        raise OrderNotPayable(
+            f"order {order.number} was not paid in time",
+            details={"order_id": order.id, "expires_at": order.expires_at.isoformat()},
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class CallbackOutcome:
+    """What a verified callback says happened to an attempt."""
+
+    gateway_txn_id: str
+    succeeded: bool
+    failure_code: str
+    amount: int | None
+
+
+def read_callback(fields: Mapping[str, object], signature: str, secret: str) -> CallbackOutcome:
+    """The outcome a posted callback reports, once its signature checks (401 `bad_signature`)."""
+    if not rules.verify(fields, signature, secret):
+        raise BadSignature("the callback signature does not match its fields")
+    amount = fields.get("amount")
+    return CallbackOutcome(
+        gateway_txn_id=str(fields.get("gateway_txn_id", "")),
+        succeeded=fields.get("status") == "succeeded",
+        failure_code=str(fields.get("failure_code") or ""),
+        amount=amount if isinstance(amount, int) and not isinstance(amount, bool) else None,
+    )
+
+
+def failure_code_of(code: str) -> str:
+    """The failure code a failed attempt records (the provider may give none)."""
+    return (code or "declined")[:50]
 
 
 def pay_order(
@@ -125,15 +162,13 @@ def receive_callback(
     gateway: SimulatedGateway | None = None,
 ) -> Payment:
     """Verify a posted callback's signature (401 `bad_signature`), then `handle_callback`."""
-    if not rules.verify(fields, signature, secret):
-        raise BadSignature("the callback signature does not match its fields")
-    amount = fields.get("amount")
+    outcome = read_callback(fields, signature, secret)
     return handle_callback(
         session,
-        gateway_txn_id=str(fields.get("gateway_txn_id", "")),
-        succeeded=fields.get("status") == "succeeded",
-        failure_code=str(fields.get("failure_code") or ""),
-        amount=amount if isinstance(amount, int) and not isinstance(amount, bool) else None,
+        gateway_txn_id=outcome.gateway_txn_id,
+        succeeded=outcome.succeeded,
+        failure_code=outcome.failure_code,
+        amount=outcome.amount,
         gateway=gateway,
     )
 
@@ -183,7 +218,7 @@ def handle_callback(
     payment.completed_at = now(session)
     if not succeeded:
         payment.status = PaymentStatus.FAILED
-        payment.failure_code = (failure_code or "declined")[:50]
+        payment.failure_code = failure_code_of(failure_code)
         session.flush()
         emit(
             session,

@@ -72,14 +72,14 @@ def test_a_feed_matches_scans_one_by_one_and_refuses_alone(uow, carriers):
     single, bulk, other = ids
     kinds = [type(r).__name__ for r in results]
     assert kinds == [
-        "TrackingEvent",
-        "TrackingEvent",
-        "TrackingEvent",
+        "ScanRow",
+        "ScanRow",
+        "ScanRow",
         IllegalTrackingTransition.__name__,
         UnknownTrackingStatus.__name__,
         ShipmentNotFound.__name__,
-        "TrackingEvent",
-        "TrackingEvent",
+        "ScanRow",
+        "ScanRow",
     ]
     with uow() as s:
         assert _state(s, bulk) == _state(s, single)

@@ -1,42 +1,49 @@
 """Shipping in bulk: a warehouse wave, many paid orders handed to carriers at once.
 
-`ship_orders` ships each parcel exactly as `ship_order` does (same checks, fee, weight, origin
-warehouse, first scan, order move and events), at the parcel's own time, but reads what the
-wave needs — the orders, their lines, existing shipments, reservations, SKU weights,
-carriers, rates and warehouses — in a few queries for all of them. A parcel the checks refuse
-is reported in its result and changes nothing; the others still ship.
+`ship_orders` ships each parcel exactly as `ship_order` does (the same checks, fee, weight,
+origin warehouse, first scan, order move and events, through the same rule functions), at the
+parcel's own time, but set-based: one read each for the orders (locked), their lines,
+existing shipments, reservations, SKU weights, carriers, rates and warehouses; one multi-row
+INSERT each for shipments and first scans; the orders moved by `orders.moves_bulk`; events
+by `emit_many`. A parcel the checks refuse is reported in its result and changes nothing; the
+others still ship.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
 
 from shopops.catalog import service as catalog_service
-from shopops.db import set_clock
 from shopops.errors import ShopOpsError
-from shopops.events import emit
+from shopops.events import emit_many
 from shopops.fulfillment import events, rules
-from shopops.fulfillment.models import Carrier, Shipment, ShipmentDirection
-from shopops.fulfillment.service.carriers import rate_terms, require_active_carrier
+from shopops.fulfillment.models import Carrier, Shipment, ShipmentDirection, TrackingEvent
+from shopops.fulfillment.service.carriers import active_carriers, pick_terms, rate_tables
+from shopops.fulfillment.service.rows import SHIPMENT_TABLE, ShipmentRow
 from shopops.fulfillment.service.shipping import (
-    _new_shipment,
     _province,
     _tracking_number,
     check_shippable,
-    order_weight,
+    lines_weight,
+    origin_warehouse,
+    shipment_rows,
 )
 from shopops.inventory import service as inventory_service
-from shopops.inventory.models import Reservation, ReservationStatus, Warehouse
+from shopops.inventory.models import Reservation, ReservationStatus
 from shopops.orders import service as orders_service
 from shopops.orders.errors import OrderNotFound
-from shopops.orders.models import Order
+from shopops.orders.models import OrderLine
+from shopops.orders.rules import OrderAction
+from shopops.orders.service.moves_bulk import OrderMoves
+
+_EVENTS = TrackingEvent.__table__
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,29 +53,29 @@ class Parcel:
     at: dt.datetime  # when it leaves the warehouse (timezone-aware)
 
 
-def ship_orders(session: Session, *, parcels: Sequence[Parcel]) -> list[Shipment | ShopOpsError]:
-    """Ship `parcels` in the given order; per parcel, its shipment or the error that refused
-    it (as `ship_order` would: order_not_found, order_not_shippable, order_already_shipped,
-    unknown_carrier, carrier_inactive, no_carrier_rate). The session's clock is left as it
-    was. An error past the checks (the order's move) propagates: the unit of work is undone."""
+def ship_orders(session: Session, *, parcels: Sequence[Parcel]) -> list[ShipmentRow | ShopOpsError]:
+    """Ship `parcels` in the given order; per parcel, its shipment (a `ShipmentRow`) or the
+    error that refused it (as `ship_order` would: order_not_found, order_not_shippable,
+    order_already_shipped, unknown_carrier, carrier_inactive, no_carrier_rate). The session's
+    clock is untouched. Several parcels of one order: the first ships, the rest are refused."""
     for parcel in parcels:
         if parcel.at.tzinfo is None:
             raise ValueError("a parcel's time needs a timezone-aware datetime")
     ids = sorted({p.order_id for p in parcels})
     if not ids:
         return []
-    # Lock the wave's orders in id order (two waves cannot deadlock), re-read under the lock.
-    found = {
-        o.id: o
-        for o in session.scalars(
-            select(Order)
-            .where(Order.id.in_(ids))
-            .order_by(Order.id)
-            .options(selectinload(Order.lines))
-            .with_for_update(of=Order)
-            .execution_options(populate_existing=True)
+    # Locks the wave's orders in id order (two waves cannot deadlock) and reads them.
+    moves = OrderMoves(session, ids)
+    orders = moves.states
+    lines: dict[int, list[Any]] = {}
+    for line in session.execute(
+        select(
+            OrderLine.order_id, OrderLine.sku_id, OrderLine.quantity, OrderLine.refunded_quantity
         )
-    }
+        .where(OrderLine.order_id.in_(ids))
+        .order_by(OrderLine.id)
+    ):
+        lines.setdefault(line.order_id, []).append(line)
     shipped: dict[int, int] = dict(
         session.execute(
             select(Shipment.order_id, Shipment.id).where(
@@ -79,74 +86,59 @@ def ship_orders(session: Session, *, parcels: Sequence[Parcel]) -> list[Shipment
     held = _held_units(session, ids)
     warehouses = inventory_service.list_warehouses(session)
     skus = catalog_service.get_sellable_skus(
-        session, sku_ids=[line.sku_id for o in found.values() for line in o.lines]
+        session, sku_ids=[line.sku_id for rows in lines.values() for line in rows]
     )
-    carriers: dict[str, Carrier | ShopOpsError] = {}
-    terms: dict[tuple[int, str], rules.RateTerms | ShopOpsError] = {}
-    numbers = _free_numbers(session, parcels, found)
-    clock = session.info.get("now")
-    out: list[Shipment | ShopOpsError] = []
-    try:
-        for parcel, number in zip(parcels, numbers, strict=True):
-            try:
-                order = found.get(parcel.order_id)
-                if order is None:
-                    raise OrderNotFound("no such order", details={"order_id": parcel.order_id})
-                carrier = _cached(
-                    carriers,
-                    parcel.carrier_code,
-                    require_active_carrier,
-                    session,
-                    parcel.carrier_code,
-                )
-                check_shippable(order, shipped.get(order.id))
-                region = rules.normalize_province(_province(order))
-                rate = _cached(terms, (carrier.id, region), _terms, session, carrier, order)
-            except ShopOpsError as exc:
-                out.append(exc)
-                continue
-            weight = order_weight(order, skus, net_of_refunds=True)
-            set_clock(session, parcel.at)
-            shipment = _new_shipment(
-                session,
-                order=order,
-                carrier=carrier,
-                direction=ShipmentDirection.FORWARD,
-                tracking_number=number or _tracking_number(session, carrier, None),
-                weight_grams=weight,
-                warehouse=_origin(held.get(str(order.id), {}), warehouses),
-                quote=rules.quote(rate, weight),
-            )
-            shipped[order.id] = shipment.id
-            orders_service.mark_shipped(session, order_id=order.id)
-            emit(
-                session,
-                events.SHIPMENT_CREATED,
-                aggregate_type=events.AGGREGATE,
-                aggregate_id=shipment.id,
-                payload=events.created_payload(shipment, order_number=order.number),
-            )
-            out.append(shipment)
-    finally:
-        session.info["now"] = clock
-    return out
-
-
-def _cached(cache: dict[Any, Any], key: Any, load: Callable[..., Any], *args: Any) -> Any:
-    """A per-wave lookup; a refusal is remembered and raised again for the next parcel."""
-    if key not in cache:
+    carriers = active_carriers(session, {p.carrier_code for p in parcels})
+    tables = rate_tables(session, (c.id for c in carriers.values() if isinstance(c, Carrier)))
+    numbers = _free_numbers(session, parcels)
+    out: list[ShipmentRow | ShopOpsError] = []
+    new: list[tuple[int, Carrier, str, dict[str, Any], dict[str, Any]]] = []
+    for parcel, number in zip(parcels, numbers, strict=True):
         try:
-            cache[key] = load(*args)
+            order = orders.get(parcel.order_id)
+            if order is None:
+                raise OrderNotFound("no such order", details={"order_id": parcel.order_id})
+            carrier = carriers[parcel.carrier_code]
+            if isinstance(carrier, ShopOpsError):
+                raise carrier
+            check_shippable(order, shipped.get(order.id))
+            terms = pick_terms(tables.get(carrier.id, {}), carrier, _province(order))
         except ShopOpsError as exc:
-            cache[key] = exc
-    value = cache[key]
-    if isinstance(value, ShopOpsError):
-        raise value
-    return value
-
-
-def _terms(session: Session, carrier: Carrier, order: Order) -> rules.RateTerms:
-    return rate_terms(session, carrier, _province(order))
+            out.append(exc)
+            continue
+        weight = lines_weight(lines.get(order.id, ()), skus, net_of_refunds=True)
+        values, first = shipment_rows(
+            order=order,
+            carrier=carrier,
+            direction=ShipmentDirection.FORWARD,
+            tracking_number=number or _tracking_number(session, carrier, None),
+            weight_grams=weight,
+            warehouse=origin_warehouse(held.get(str(order.id), {}), warehouses),
+            quote=rules.quote(terms, weight),
+            at=parcel.at,
+        )
+        moves.move(order.id, OrderAction.SHIP, parcel.at)
+        shipped[order.id] = 0  # a later parcel of this order is refused as the single path does
+        new.append((len(out), carrier, order.number, values, first))
+        out.append(None)  # type: ignore[arg-type]  # filled once the rows have ids
+    if not new:
+        return out
+    new_ids = session.execute(
+        insert(SHIPMENT_TABLE).returning(SHIPMENT_TABLE.c.id, sort_by_parameter_order=True),
+        [values for _, _, _, values, _ in new],
+    ).scalars()
+    created: list[tuple[str, int | str, dict[str, Any], dt.datetime | None]] = []
+    scans: list[dict[str, Any]] = []
+    for (slot, carrier, order_number, values, first), shipment_id in zip(new, new_ids, strict=True):
+        row = ShipmentRow(id=shipment_id, delivered_at=None, carrier=carrier, **values)
+        out[slot] = row
+        scans.append({**first, "shipment_id": shipment_id})
+        payload = events.created_payload(row, order_number=order_number)  # type: ignore[arg-type]
+        created.append((events.AGGREGATE, shipment_id, payload, row.shipped_at))
+    session.execute(insert(_EVENTS), scans)
+    moves.write()
+    emit_many(session, events.SHIPMENT_CREATED, created)
+    return out
 
 
 def _held_units(session: Session, order_ids: list[int]) -> dict[str, dict[int, int]]:
@@ -165,19 +157,7 @@ def _held_units(session: Session, order_ids: list[int]) -> dict[str, dict[int, i
     return out
 
 
-def _origin(units: dict[int, int], warehouses: list[Warehouse]) -> Warehouse | None:
-    """As `shipping._origin_warehouse`: most units, else the first active warehouse."""
-    by_id = {w.id: w for w in warehouses}
-    if units:
-        best = max(units, key=lambda wid: (units[wid], -wid))
-        if best in by_id:
-            return by_id[best]
-    return next((w for w in warehouses if w.active), None)
-
-
-def _free_numbers(
-    session: Session, parcels: Sequence[Parcel], found: dict[int, Order]
-) -> list[str | None]:
+def _free_numbers(session: Session, parcels: Sequence[Parcel]) -> list[str | None]:
     """A fresh tracking number per parcel in its carrier's format, checked free in one query
     (None where taken: that parcel draws again alone)."""
     drawn = []

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -51,16 +52,39 @@ def get_carrier(session: Session, *, code: str) -> Carrier:
     """The carrier with this code (active or not), or 404 `unknown_carrier`."""
     carrier = session.scalar(select(Carrier).where(Carrier.code == code))
     if carrier is None:
-        raise UnknownCarrier(f"no carrier {code!r}", details={"carrier_code": code})
+        raise _unknown(code)
+    return carrier
+
+
+def _unknown(code: str) -> UnknownCarrier:
+    return UnknownCarrier(f"no carrier {code!r}", details={"carrier_code": code})
+
+
+def _check_active(carrier: Carrier, code: str) -> Carrier:
+    if not carrier.active:
+        raise CarrierInactive(f"carrier {code!r} is not active", details={"carrier_code": code})
     return carrier
 
 
 def require_active_carrier(session: Session, code: str) -> Carrier:
     """The carrier, if it takes new parcels: 404 `unknown_carrier`, 409 `carrier_inactive`."""
-    carrier = get_carrier(session, code=code)
-    if not carrier.active:
-        raise CarrierInactive(f"carrier {code!r} is not active", details={"carrier_code": code})
-    return carrier
+    return _check_active(get_carrier(session, code=code), code)
+
+
+def active_carriers(
+    session: Session, codes: Iterable[str]
+) -> dict[str, Carrier | UnknownCarrier | CarrierInactive]:
+    """`require_active_carrier` of each code in one query: the carrier or its refusal."""
+    wanted = set(codes)
+    found = {c.code: c for c in session.scalars(select(Carrier).where(Carrier.code.in_(wanted)))}
+    out: dict[str, Carrier | UnknownCarrier | CarrierInactive] = {}
+    for code in wanted:
+        carrier = found.get(code)
+        try:
+            out[code] = _check_active(carrier, code) if carrier is not None else _unknown(code)
+        except CarrierInactive as exc:
+            out[code] = exc
+    return out
 
 
 def create_carrier(
@@ -173,17 +197,45 @@ def price_parcel(
 def rate_terms(session: Session, carrier: Carrier, province: str) -> rules.RateTerms:
     """The rate that prices a parcel of `carrier` to `province`: 409 `no_carrier_rate`."""
     region = rules.normalize_province(province)
-    rows = session.scalars(
-        select(CarrierRate).where(
+    rows = session.execute(
+        _RATES.where(
             CarrierRate.carrier_id == carrier.id,
             CarrierRate.region.in_({region, rules.ANY_REGION}),
         )
     )
-    table = {
-        r.region: rules.RateTerms(r.region, r.first_kg_fee, r.extra_kg_fee, r.transit_hours)
-        for r in rows
-    }
-    terms = rules.select_rate(table, region)
+    return pick_terms({r.region: _terms(r) for r in rows}, carrier, province)
+
+
+_RATES = select(
+    CarrierRate.carrier_id,
+    CarrierRate.region,
+    CarrierRate.first_kg_fee,
+    CarrierRate.extra_kg_fee,
+    CarrierRate.transit_hours,
+)
+
+
+def _terms(row: Any) -> rules.RateTerms:
+    return rules.RateTerms(row.region, row.first_kg_fee, row.extra_kg_fee, row.transit_hours)
+
+
+def rate_tables(
+    session: Session, carrier_ids: Iterable[int]
+) -> dict[int, dict[str, rules.RateTerms]]:
+    """The whole rate tables of these carriers in one query (a wave prices many parcels)."""
+    tables: dict[int, dict[str, rules.RateTerms]] = {}
+    ids = sorted(set(carrier_ids))
+    if ids:
+        for r in session.execute(_RATES.where(CarrierRate.carrier_id.in_(ids))):
+            tables.setdefault(r.carrier_id, {})[r.region] = _terms(r)
+    return tables
+
+
+def pick_terms(
+    table: Mapping[str, rules.RateTerms], carrier: Carrier, province: str
+) -> rules.RateTerms:
+    """The rate of `table` that prices a parcel to `province`: 409 `no_carrier_rate`."""
+    terms = rules.select_rate(table, province)
     if terms is None:
         raise NoCarrierRate(
             f"carrier {carrier.code!r} has no rate to {province!r}",

@@ -1,32 +1,49 @@
 """Carrier scans in bulk: a carrier's scan feed, or a sorting centre scanning many parcels.
 
-`record_scans` applies each scan exactly as `record_tracking_event` does (same state machine,
-same events, same order moves), at the scan's own time, but locks every parcel of the feed in
-one query and writes the rows in one flush. A scan the state machine refuses is reported in
+`record_scans` applies each scan exactly as `record_tracking_event` does (the same state
+machine check, text, repeat rule, moves and events, through the same functions), at the
+scan's own time, but set-based: the feed's parcels are locked and read in one query, the
+scans written in one multi-row INSERT, the parcels in one UPDATE, delivered orders moved by
+`orders.moves_bulk`, events by `emit_many`. A scan the state machine refuses is reported in
 its result and changes nothing; the others still apply (a carrier feed is not all-or-nothing).
-Any other error (one the order's move raises) propagates, as from `record_tracking_event`:
-the caller's unit of work is then undone.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from contextlib import suppress
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
-from shopops.db import set_clock
+from shopops.events import emit_many
+from shopops.fulfillment import events
 from shopops.fulfillment.errors import (
     IllegalTrackingTransition,
     ShipmentNotFound,
     UnknownTrackingStatus,
 )
-from shopops.fulfillment.models import Shipment, TrackingEvent
-from shopops.fulfillment.service.tracking import apply_scan, parse_status
+from shopops.fulfillment.models import Carrier, Shipment, ShipmentDirection, TrackingEvent
+from shopops.fulfillment.rules import TrackingStatus, TrackingStep
+from shopops.fulfillment.service.rows import SHIPMENT_COLUMNS, SHIPMENT_TABLE, ScanRow, ShipmentRow
+from shopops.fulfillment.service.tracking import (
+    advance,
+    check_scan,
+    is_silent_repeat,
+    parse_status,
+    scan_text,
+)
+from shopops.orders.errors import OrderTransitionRefused
+from shopops.orders.rules import OrderAction
+from shopops.orders.service.moves_bulk import OrderMoves, expire_loaded
 
 Refused = UnknownTrackingStatus | ShipmentNotFound | IllegalTrackingTransition
+Item = tuple[str, int | str, dict[str, Any], dt.datetime | None]
+_EVENTS = TrackingEvent.__table__
+_E = _EVENTS.c
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,43 +55,165 @@ class Scan:
     description: str = ""
 
 
-def record_scans(session: Session, *, scans: Sequence[Scan]) -> list[TrackingEvent | Refused]:
+def record_scans(session: Session, *, scans: Sequence[Scan]) -> list[ScanRow | Refused]:
     """Apply `scans` in the given order (a parcel's scans in time order); per scan, the event
-    recorded or the error that refused it (unknown status, no such shipment, an illegal move).
-    The session's clock is back where it was afterwards."""
+    recorded (a `ScanRow`; a silent repeat returns the parcel's last event) or the error that
+    refused it (unknown status, no such shipment, an illegal move). The session's clock is
+    untouched."""
     for scan in scans:
         if scan.at.tzinfo is None:
             raise ValueError("a scan time needs a timezone-aware datetime")
-    ids = sorted({scan.shipment_id for scan in scans})
-    # One lock for the feed's parcels; ids in order, so two feeds cannot deadlock.
-    stmt = (
-        select(Shipment)
-        .where(Shipment.id.in_(ids))
-        .order_by(Shipment.id)
-        .with_for_update(of=Shipment)
-        .execution_options(populate_existing=True)
+    parcels = _lock(session, sorted({scan.shipment_id for scan in scans}))
+    # Only the orders a delivery scan may move are locked (as the single path locks them).
+    moves = OrderMoves(
+        session,
+        {
+            parcels[s.shipment_id].order_id
+            for s in scans
+            if s.status == TrackingStatus.DELIVERED
+            and s.shipment_id in parcels
+            and parcels[s.shipment_id].direction == ShipmentDirection.FORWARD
+        },
     )
-    found = {shipment.id: shipment for shipment in session.scalars(stmt)} if ids else {}
-    clock = session.info.get("now")
-    out: list[TrackingEvent | Refused] = []
-    try:
-        for scan in scans:
-            shipment = found.get(scan.shipment_id)
-            try:
-                new = parse_status(scan.status)
-                if shipment is None:
-                    raise ShipmentNotFound(
-                        f"no shipment {scan.shipment_id}",
-                        details={"shipment_id": scan.shipment_id},
-                    )
-                set_clock(session, scan.at)
-                out.append(apply_scan(session, shipment, new, scan.location, scan.description))
-            except (UnknownTrackingStatus, ShipmentNotFound, IllegalTrackingTransition) as exc:
-                out.append(exc)
-        session.flush()
-    finally:
-        session.info["now"] = clock
+    stored: dict[int, ScanRow | None] = {}
+    fresh: dict[int, list[ScanRow]] = {}
+    new: list[ScanRow] = []
+    changed: dict[int, ShipmentRow] = {}
+    exceptions: list[Item] = []
+    delivered: list[Item] = []
+    out: list[ScanRow | Refused] = []
+    for scan in scans:
+        try:
+            status = parse_status(scan.status)
+            parcel = parcels.get(scan.shipment_id)
+            if parcel is None:
+                raise ShipmentNotFound(
+                    f"no shipment {scan.shipment_id}", details={"shipment_id": scan.shipment_id}
+                )
+            step = check_scan(parcel, status)
+        except (UnknownTrackingStatus, ShipmentNotFound, IllegalTrackingTransition) as exc:
+            out.append(exc)
+            continue
+        text = scan_text(status, scan.description)
+        if step is TrackingStep.REPEAT:
+            latest = _latest(session, parcel.id, stored, fresh.get(parcel.id, []))
+            if is_silent_repeat(status, latest, scan.location, text):
+                assert latest is not None
+                out.append(latest)
+                continue
+        row = ScanRow(0, parcel.id, status, scan.location, text, scan.at)
+        fresh.setdefault(parcel.id, []).append(row)
+        new.append(row)
+        out.append(row)
+        if step is not TrackingStep.ADVANCE:
+            continue
+        previous = advance(parcel, status, scan.at)
+        changed[parcel.id] = parcel
+        if status is TrackingStatus.EXCEPTION:
+            payload = events.exception_payload(
+                parcel,  # type: ignore[arg-type]  # a Shipment-like row
+                previous_status=previous,
+                location=row.location,
+                description=row.description,
+                at=scan.at,
+            )
+            exceptions.append((events.AGGREGATE, parcel.id, payload, scan.at))
+        elif status is TrackingStatus.DELIVERED:
+            if parcel.direction == ShipmentDirection.FORWARD:
+                # A refund pending: the parcel is delivered, the order keeps its state.
+                with suppress(OrderTransitionRefused):
+                    moves.move(parcel.order_id, OrderAction.DELIVER, scan.at)
+            payload = events.delivered_payload(parcel)  # type: ignore[arg-type]
+            delivered.append((events.AGGREGATE, parcel.id, payload, scan.at))
+    _write(session, new, changed)
+    moves.write()
+    emit_many(session, events.SHIPMENT_EXCEPTION, exceptions)
+    emit_many(session, events.SHIPMENT_DELIVERED, delivered)
     return out
+
+
+def _lock(session: Session, ids: list[int]) -> dict[int, ShipmentRow]:
+    """The feed's parcels, locked in id order (two feeds cannot deadlock), with carriers."""
+    if not ids:
+        return {}
+    session.flush()  # pending ORM changes first: the UPDATE below must not be overwritten
+    t = SHIPMENT_TABLE
+    rows = session.execute(
+        select(*(t.c[name] for name in SHIPMENT_COLUMNS))
+        .where(t.c.id.in_(ids))
+        .order_by(t.c.id)
+        .with_for_update()
+    ).all()
+    carrier_ids = {r.carrier_id for r in rows}
+    carriers = {
+        c.id: c for c in session.scalars(select(Carrier).where(Carrier.id.in_(carrier_ids)))
+    }
+    return {r.id: ShipmentRow(*r, carrier=carriers[r.carrier_id]) for r in rows}
+
+
+def _latest(
+    session: Session, shipment_id: int, stored: dict[int, ScanRow | None], fresh: list[ScanRow]
+) -> ScanRow | None:
+    """The parcel's latest event as its history orders them (by time, then id): the stored
+    one, read only when a repeated status needs it, or one of this feed's."""
+    if shipment_id not in stored:
+        stored[shipment_id] = _last_stored(session, shipment_id)
+    first = stored[shipment_id]
+    candidates = ([first] if first is not None else []) + fresh
+    if not candidates:
+        return None
+    return max(enumerate(candidates), key=lambda ic: (ic[1].occurred_at, ic[0]))[1]
+
+
+def _last_stored(session: Session, shipment_id: int) -> ScanRow | None:
+    row = session.execute(
+        select(_E.id, _E.shipment_id, _E.status, _E.location, _E.description, _E.occurred_at)
+        .where(_E.shipment_id == shipment_id)
+        .order_by(_E.occurred_at.desc(), _E.id.desc())
+        .limit(1)
+    ).first()
+    return ScanRow(*row) if row is not None else None
+
+
+def _write(session: Session, new: list[ScanRow], changed: dict[int, ShipmentRow]) -> None:
+    if new:
+        ids = session.execute(
+            insert(_EVENTS).returning(_E.id, sort_by_parameter_order=True),
+            [
+                {
+                    "shipment_id": r.shipment_id,
+                    "status": r.status,
+                    "location": r.location,
+                    "description": r.description,
+                    "occurred_at": r.occurred_at,
+                }
+                for r in new
+            ],
+        ).scalars()
+        for row, ident in zip(new, ids, strict=True):
+            row.id = ident
+    if changed:
+        t = SHIPMENT_TABLE
+        session.execute(
+            update(t)
+            .where(t.c.id == bindparam("b_id"))
+            .values(
+                status=bindparam("b_status"),
+                exception_count=bindparam("b_exceptions"),
+                delivered_at=bindparam("b_delivered_at"),
+            ),
+            [
+                {
+                    "b_id": p.id,
+                    "b_status": p.status,
+                    "b_exceptions": p.exception_count,
+                    "b_delivered_at": p.delivered_at,
+                }
+                for p in changed.values()
+            ],
+        )
+    # Loaded parcels are stale now (status, history): the next read fetches them again.
+    expire_loaded(session, Shipment, {r.shipment_id for r in new} | set(changed))
 
 
 __all__ = ["Refused", "Scan", "record_scans"]

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import select
@@ -70,13 +71,13 @@ def _tracking_number(session: Session, carrier: Carrier, given: str | None) -> s
 def _order_weight(session: Session, order: Order, *, net_of_refunds: bool) -> int:
     """Grams of the order's goods; refunded units stay home when `net_of_refunds`."""
     skus = catalog_service.get_sellable_skus(session, sku_ids=[x.sku_id for x in order.lines])
-    return order_weight(order, skus, net_of_refunds=net_of_refunds)
+    return lines_weight(order.lines, skus, net_of_refunds=net_of_refunds)
 
 
-def order_weight(order: Order, skus: Mapping[int, Any], *, net_of_refunds: bool) -> int:
-    """`_order_weight` from SKU snapshots already read (a bulk caller reads them at once)."""
-    units = {}
-    for line in order.lines:
+def lines_weight(lines: Iterable[Any], skus: Mapping[int, Any], *, net_of_refunds: bool) -> int:
+    """Grams of order lines (anything with `sku_id`, `quantity`, `refunded_quantity`)."""
+    units: dict[int, int] = {}
+    for line in lines:
         qty = line.quantity - (line.refunded_quantity if net_of_refunds else 0)
         if qty > 0:
             units[line.sku_id] = units.get(line.sku_id, 0) + qty
@@ -87,8 +88,6 @@ def order_weight(order: Order, skus: Mapping[int, Any], *, net_of_refunds: bool)
 
 
 def _origin_warehouse(session: Session, order: Order) -> Warehouse | None:
-    """Where the parcel leaves from: the warehouse that gave most of the order's units,
-    else the first active warehouse, else none."""
     held = inventory_service.list_reservations(
         session, ref_type=orders_service.RESERVATION_REF, ref_id=str(order.id), limit=500
     )
@@ -96,7 +95,12 @@ def _origin_warehouse(session: Session, order: Order) -> Warehouse | None:
     for r in held.items:
         if r.status != ReservationStatus.RELEASED:
             units[r.warehouse_id] = units.get(r.warehouse_id, 0) + r.quantity
-    warehouses = inventory_service.list_warehouses(session)
+    return origin_warehouse(units, inventory_service.list_warehouses(session))
+
+
+def origin_warehouse(units: Mapping[int, int], warehouses: Sequence[Warehouse]) -> Warehouse | None:
+    """Where the parcel leaves from: the warehouse that gave most of the order's units
+    (`units`: warehouse id → units held), else the first active warehouse, else none."""
     by_id = {w.id: w for w in warehouses}
     if units:
         best = max(units, key=lambda wid: (units[wid], -wid))
@@ -105,9 +109,51 @@ def _origin_warehouse(session: Session, order: Order) -> Warehouse | None:
     return next((w for w in warehouses if w.active), None)
 
 
-def _province(order: Order) -> str:
+def _province(order: Any) -> str:
     address = order.shipping_address or {}
     return str(address.get("province", ""))
+
+
+def shipment_rows(
+    *,
+    order: Any,
+    carrier: Carrier,
+    direction: ShipmentDirection,
+    tracking_number: str,
+    weight_grams: int,
+    warehouse: Warehouse | None,
+    quote: rules.Quote,
+    at: dt.datetime,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The column values of a new shipment (`order`: an Order or a bulk order state) and of
+    its first scan (without `shipment_id`)."""
+    province = _province(order)
+    shipment = {
+        "order_id": order.id,
+        "carrier_id": carrier.id,
+        "warehouse_id": warehouse.id if warehouse is not None else None,
+        "direction": direction,
+        "tracking_number": tracking_number,
+        "status": ShipmentStatus.CREATED,
+        "region": rules.normalize_province(province),
+        "fee": quote.fee,
+        "weight_grams": weight_grams,
+        "promised_hours": quote.promised_hours,
+        "exception_count": 0,
+        "shipped_at": at,
+    }
+    # A return is picked up at the customer's; a forward parcel leaves the warehouse.
+    if direction is ShipmentDirection.RETURN:
+        origin = str((order.shipping_address or {}).get("city", ""))
+    else:
+        origin = (warehouse.city or warehouse.region) if warehouse is not None else ""
+    first = {
+        "status": ShipmentStatus.CREATED,
+        "location": origin,
+        "description": rules.STATUS_LABELS[TrackingStatus.CREATED],
+        "occurred_at": at,
+    }
+    return shipment, first
 
 
 def _new_shipment(
@@ -119,47 +165,27 @@ def _new_shipment(
     tracking_number: str,
     weight_grams: int,
     warehouse: Warehouse | None = None,
-    quote: rules.Quote | None = None,
-    flush: bool = True,
 ) -> Shipment:
-    province = _province(order)
-    q = quote or price_parcel(session, carrier, province, weight_grams)
-    at = now(session)
-    shipment = Shipment(
-        order_id=order.id,
-        carrier_id=carrier.id,
+    values, first = shipment_rows(
+        order=order,
         carrier=carrier,
-        warehouse_id=warehouse.id if warehouse is not None else None,
         direction=direction,
         tracking_number=tracking_number,
-        status=ShipmentStatus.CREATED,
-        region=rules.normalize_province(province),
-        fee=q.fee,
         weight_grams=weight_grams,
-        promised_hours=q.promised_hours,
-        exception_count=0,
-        shipped_at=at,
+        warehouse=warehouse,
+        quote=price_parcel(session, carrier, _province(order), weight_grams),
+        at=now(session),
     )
-    # A return is picked up at the customer's; a forward parcel leaves the warehouse.
-    if direction is ShipmentDirection.RETURN:
-        origin = str((order.shipping_address or {}).get("city", ""))
-    else:
-        origin = (warehouse.city or warehouse.region) if warehouse is not None else ""
-    first = TrackingEvent(
-        status=ShipmentStatus.CREATED,
-        location=origin,
-        description=rules.STATUS_LABELS[TrackingStatus.CREATED],
-        occurred_at=at,
-    )
-    shipment.events = [first]
+    shipment = Shipment(**values, carrier=carrier)
+    shipment.events = [TrackingEvent(**first)]
     session.add(shipment)
-    if flush:
-        session.flush()
+    session.flush()
     return shipment
 
 
-def check_shippable(order: Order, shipped: int | None) -> None:
-    """Refuse an order that cannot ship (`shipped`: its forward shipment's id, if any)."""
+def check_shippable(order: Any, shipped: int | None) -> None:
+    """Refuse an order (an Order or a bulk order state) that cannot ship (`shipped`: its
+    forward shipment's id, if any)."""
     if OrderStatus(order.status) in _SHIPPED_STATUSES:
         raise OrderAlreadyShipped(
             f"order {order.number} is already {order.status}",

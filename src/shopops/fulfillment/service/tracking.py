@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session, selectinload
@@ -77,14 +78,12 @@ def parse_status(status: str) -> TrackingStatus:
         ) from exc
 
 
-def apply_scan(
-    session: Session, shipment: Shipment, new: TrackingStatus, location: str, description: str
-) -> TrackingEvent:
-    """One scan on a locked shipment at the session's clock (not flushed): the state machine
-    check, the event, and the moves it causes. Refuses before changing anything."""
+def check_scan(shipment: Any, new: TrackingStatus) -> TrackingStep:
+    """Where the scan takes the parcel (`shipment`: a Shipment or a bulk row), or 409
+    `illegal_tracking_transition` naming the moves allowed."""
     current = shipment.status
     try:
-        step = rules.tracking_step(current, new)
+        return rules.tracking_step(current, new)
     except rules.IllegalTrackingMove as exc:
         raise IllegalTrackingTransition(
             f"shipment {shipment.tracking_number} is {current} and cannot become {new}",
@@ -95,13 +94,45 @@ def apply_scan(
                 "allowed": sorted(s.value for s in rules.allowed_next(current)),
             },
         ) from exc
-    text = description or rules.STATUS_LABELS[new]
+
+
+def scan_text(new: TrackingStatus, description: str) -> str:
+    """The scan's text: the carrier's own, else the status's label."""
+    return description or rules.STATUS_LABELS[new]
+
+
+def is_silent_repeat(
+    new: TrackingStatus, last: TrackingEvent | Any | None, location: str, text: str
+) -> bool:
+    """A repeat that records nothing (the last event stands): a second delivery, or the same
+    place and text again."""
+    return last is not None and (
+        new is TrackingStatus.DELIVERED or (last.location == location and last.description == text)
+    )
+
+
+def advance(shipment: Any, new: TrackingStatus, at: dt.datetime) -> str:
+    """Move the parcel (a Shipment or a bulk row) to `new` at `at`; its previous status."""
+    previous = shipment.status
+    shipment.status = new
+    if new is TrackingStatus.EXCEPTION:
+        shipment.exception_count += 1
+    elif new is TrackingStatus.DELIVERED:
+        shipment.delivered_at = at
+    return str(previous)
+
+
+def apply_scan(
+    session: Session, shipment: Shipment, new: TrackingStatus, location: str, description: str
+) -> TrackingEvent:
+    """One scan on a locked shipment at the session's clock (not flushed): the state machine
+    check, the event, and the moves it causes. Refuses before changing anything."""
+    step = check_scan(shipment, new)
+    text = scan_text(new, description)
     if step is TrackingStep.REPEAT:
         last = shipment.events[-1] if shipment.events else None
-        if last is not None and (
-            new is TrackingStatus.DELIVERED
-            or (last.location == location and last.description == text)
-        ):
+        if is_silent_repeat(new, last, location, text):
+            assert last is not None
             return last
     at = now(session)
     event = TrackingEvent(status=new, location=location, description=text, occurred_at=at)
@@ -119,10 +150,8 @@ def apply_scan(
 def _advance(
     session: Session, shipment: Shipment, new: TrackingStatus, event: TrackingEvent
 ) -> None:
-    previous = shipment.status
-    shipment.status = new
+    previous = advance(shipment, new, event.occurred_at)
     if new is TrackingStatus.EXCEPTION:
-        shipment.exception_count += 1
         emit(
             session,
             events.SHIPMENT_EXCEPTION,
@@ -137,7 +166,6 @@ def _advance(
             ),
         )
     elif new is TrackingStatus.DELIVERED:
-        shipment.delivered_at = event.occurred_at
         if shipment.direction == ShipmentDirection.FORWARD:
             _deliver_order(session, shipment.order_id)
         emit(

@@ -11,6 +11,7 @@ from shopops.orders.pricing import register_discount_hook, register_order_hook
 from shopops.promotions import service
 from shopops.promotions.service import paid_bulk
 from shopops.promotions.service.completed_bulk import on_orders_completed
+from shopops.promotions.service.coupons import on_customers_registered
 
 register_discount_hook(service.price_promotions)
 register_order_hook(service.claim_promotions)
@@ -20,6 +21,7 @@ subscribe_bulk(service.on_order_completed, on_orders_completed)
 subscribe("order.paid", service.on_order_paid)
 subscribe_bulk(service.on_order_paid, paid_bulk.on_orders_paid)
 subscribe("customer.registered", service.on_customer_registered)
+subscribe_bulk(service.on_customer_registered, on_customers_registered)
 
 
 def suspended() -> AbstractContextManager[None]:

@@ -50,11 +50,15 @@ from shopops.members.service.referral import (
     referral_code,
     reward_referral,
 )
+from shopops.members.service.signup_bulk import NewAddress, SignedUp, Signup, register_customers
 
 __all__ = [
     "ADDRESS_FIELDS",
     "CUSTOMER_FIELDS",
     "CustomerProfile",
+    "NewAddress",
+    "SignedUp",
+    "Signup",
     "add_address",
     "address_snapshot",
     "adjust_points",
@@ -83,6 +87,7 @@ __all__ = [
     "record_order_paid",
     "referral_code",
     "register_customer",
+    "register_customers",
     "return_redeemed",
     "reverse_for_refund",
     "reward_referral",

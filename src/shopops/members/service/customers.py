@@ -61,10 +61,14 @@ def _check_unique(
         stmt = stmt.where(Customer.id != exclude_id)
     row = session.execute(stmt.limit(1)).first()
     if row is not None:
-        field = "phone" if phone is not None and row.phone == phone else "email"
-        raise CustomerExists(
-            f"a customer with this {field} is already registered", details={"field": field}
-        )
+        raise customer_exists("phone" if phone is not None and row.phone == phone else "email")
+
+
+def customer_exists(field: str) -> CustomerExists:
+    """The refusal of a contact (`phone` or `email`) another customer already uses."""
+    return CustomerExists(
+        f"a customer with this {field} is already registered", details={"field": field}
+    )
 
 
 def _flush_unique(
@@ -149,14 +153,20 @@ MAX_TAGS = 50
 MAX_TAG_LENGTH = 32
 
 
-def set_customer_tags(session: Session, *, customer_id: int, tags: Sequence[str]) -> Customer:
-    """Replace the customer's segment tags (trimmed, unique, sorted)."""
+def clean_tags(tags: Sequence[str]) -> list[str]:
+    """Segment tags trimmed, unique and sorted (422 past the count or length limit)."""
     clean = sorted({t.strip() for t in tags if t.strip()})
     if len(clean) > MAX_TAGS or any(len(t) > MAX_TAG_LENGTH for t in clean):
         raise InvalidInput(
             f"at most {MAX_TAGS} tags of at most {MAX_TAG_LENGTH} characters",
             details={"field": "tags"},
         )
+    return clean
+
+
+def set_customer_tags(session: Session, *, customer_id: int, tags: Sequence[str]) -> Customer:
+    """Replace the customer's segment tags (trimmed, unique, sorted)."""
+    clean = clean_tags(tags)
     customer = get_customer(session, customer_id=customer_id)
     customer.tags = clean
     session.flush()

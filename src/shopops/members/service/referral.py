@@ -41,10 +41,15 @@ def find_referrer(session: Session, *, code: str) -> Customer:
     customer_id = rules.decode_referral_code(code)
     referrer = session.get(Customer, customer_id) if customer_id is not None else None
     if referrer is None:
-        raise ReferralCodeNotFound(
-            "no such referral code", details={"field": "referral_code", "value": code}
-        )
+        raise referral_code_not_found(code)
     return referrer
+
+
+def referral_code_not_found(code: str) -> ReferralCodeNotFound:
+    """The refusal of a code that names no customer."""
+    return ReferralCodeNotFound(
+        "no such referral code", details={"field": "referral_code", "value": code}
+    )
 
 
 def _chain(session: Session, start: int | None) -> list[int]:

@@ -5,13 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from collections.abc import Mapping, Sequence
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, cast
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from shopops.db import now
-from shopops.events import OutboxEvent, emit
+from shopops.events import OutboxEvent, emit, emit_many
 from shopops.members import service as members
 from shopops.promotions import events
 from shopops.promotions.errors import (
@@ -98,6 +99,26 @@ def _take_stock(session: Session, t: CouponTemplate, n: int) -> None:
     session.expire(t, ["issued_count"])
 
 
+def _check_issuable(t: CouponTemplate, promo: PromotionDef) -> None:
+    if promo.status in (PromotionStatus.ENDED,) or not t.active:
+        raise CouponNotClaimable(
+            "this coupon's promotion has ended or its template is disabled",
+            details={"template_id": t.id, "reason": "inactive"},
+        )
+
+
+def _take_stock_upto(session: Session, t: CouponTemplate, n: int) -> int:
+    """Take up to `n` from the template's stock; how many it had left to take."""
+    if n and t.issue_limit is not None:
+        issued = session.scalar(
+            select(CouponTemplate.issued_count).where(CouponTemplate.id == t.id).with_for_update()
+        )
+        n = max(0, min(n, t.issue_limit - (issued or 0)))
+    if n:
+        _take_stock(session, t, n)
+    return n
+
+
 def _held(session: Session, template_id: int, customer_ids: Sequence[int]) -> dict[int, int]:
     rows = session.execute(
         select(Coupon.customer_id, func.count())
@@ -116,11 +137,7 @@ def _issue_many(
     batch: CouponBatch | None = None,
 ) -> list[Coupon]:
     promo = get_promotion(session, promotion_id=t.promotion_id)
-    if promo.status in (PromotionStatus.ENDED,) or not t.active:
-        raise CouponNotClaimable(
-            "this coupon's promotion has ended or its template is disabled",
-            details={"template_id": t.id, "reason": "inactive"},
-        )
+    _check_issuable(t, promo)
     if not customer_ids:
         return []
     _take_stock(session, t, len(customer_ids))
@@ -269,8 +286,9 @@ def expire_coupons(session: Session) -> int:
     return int(res.rowcount)  # type: ignore[attr-defined]
 
 
-def _issue_on_trigger(session: Session, *, trigger: str, customer_id: int) -> list[Coupon]:
-    templates = session.scalars(
+def _trigger_templates(session: Session, trigger: str) -> Sequence[CouponTemplate]:
+    """The active templates an event issues from, in the order they issue."""
+    return session.scalars(
         select(CouponTemplate)
         .join(PromotionDef, PromotionDef.id == CouponTemplate.promotion_id)
         .where(
@@ -280,6 +298,10 @@ def _issue_on_trigger(session: Session, *, trigger: str, customer_id: int) -> li
         )
         .order_by(CouponTemplate.id)
     ).all()
+
+
+def _issue_on_trigger(session: Session, *, trigger: str, customer_id: int) -> list[Coupon]:
+    templates = _trigger_templates(session, trigger)
     issued: list[Coupon] = []
     for t in templates:
         if _held(session, t.id, [customer_id]).get(customer_id, 0) >= t.per_customer:
@@ -291,10 +313,91 @@ def _issue_on_trigger(session: Session, *, trigger: str, customer_id: int) -> li
     return issued
 
 
+def issue_on_trigger_many(
+    session: Session, *, trigger: str, grants: Sequence[tuple[int, dt.datetime]]
+) -> list[int]:
+    """`_issue_on_trigger` for each (customer id, moment) in order, as with the clock set to
+    each moment: the same coupons, stock and `coupon.issued` events (per-customer caps and
+    stock counted across the grants in order), in one INSERT of coupons. The new ids."""
+    templates = _trigger_templates(session, trigger) if grants else ()
+    customer_ids = sorted({cid for cid, _ in grants})
+    plan: list[tuple[CouponTemplate, PromotionDef, set[int]]] = []
+    for t in templates:
+        promo = get_promotion(session, promotion_id=t.promotion_id)
+        try:
+            _check_issuable(t, promo)
+        except CouponNotClaimable:
+            continue
+        held = _held(session, t.id, customer_ids)
+        served: list[int] = []
+        for i, (cid, _) in enumerate(grants):
+            if held.get(cid, 0) < t.per_customer:
+                held[cid] = held.get(cid, 0) + 1
+                served.append(i)
+        # Stock runs out in grant order: the first ones get it, the rest none.
+        served = served[: _take_stock_upto(session, t, len(served))]
+        if served:
+            plan.append((t, promo, set(served)))
+    rows: list[dict[str, Any]] = []
+    campaigns: list[int | None] = []
+    for i, (cid, at) in enumerate(grants):
+        for t, promo, served_set in plan:
+            if i not in served_set:
+                continue
+            rows.append(
+                {
+                    "template_id": t.id,
+                    "promotion_id": t.promotion_id,
+                    "batch_id": None,
+                    "code": _new_code(),
+                    "customer_id": cid,
+                    "status": CouponStatus.ISSUED,
+                    "reason": trigger[:100],
+                    "valid_from": at,
+                    "valid_until": _valid_until(t, promo, at),
+                    "issued_at": at,
+                    "release_count": 0,
+                }
+            )
+            campaigns.append(promo.campaign_id)
+    if not rows:
+        return []
+    table = cast(Any, Coupon.__table__)
+    ids = list(
+        session.execute(
+            table.insert().returning(table.c.id, sort_by_parameter_order=True), rows
+        ).scalars()
+    )
+    emit_many(
+        session,
+        events.COUPON_ISSUED,
+        [
+            (
+                "coupon",
+                cid,
+                events.coupon(cast(Coupon, SimpleNamespace(id=cid, **row)), campaign_id=campaign),
+                row["issued_at"],
+            )
+            for cid, row, campaign in zip(ids, rows, campaigns, strict=True)
+        ],
+    )
+    return ids
+
+
 def on_customer_registered(session: Session, event: OutboxEvent) -> None:
     """Registration coupons (首单券 and the like) go to every new customer."""
     _issue_on_trigger(
         session, trigger="registration", customer_id=int(event.payload["customer_id"])
+    )
+
+
+def on_customers_registered(session: Session, batch: list[OutboxEvent]) -> None:
+    """`on_customer_registered` over many events at once (its `subscribe_bulk` twin): each
+    customer's coupons at their event's time, as the clock set to it would date them."""
+    issue_on_trigger_many(
+        session,
+        trigger="registration",
+        grants=[(int(e.payload["customer_id"]), e.occurred_at) for e in batch],
     )
 
 

@@ -33,15 +33,21 @@ class BackgroundCompactor:
         self.enabled = days >= MIN_DAYS and (os.cpu_count() or 1) > 1
         self.worker: subprocess.Popen[bytes] | None = None
 
-    def day_done(self, done: int) -> None:
-        if not self.enabled or done % EVERY_DAYS:
-            return
+    def due(self, done: int) -> bool:
+        """Whether to seal the log after day `done` (of this run) and compact it."""
+        return self.enabled and done % EVERY_DAYS == 0
+
+    def start(self, *, seal: bool) -> None:
+        """Compact what is sealed (sealing this process's segment first when `seal`; the
+        ingestion child seals its own)."""
         if self.worker is not None and self.worker.poll() is None:
             return  # still busy: what is sealed now waits for the next round
         self._check()
-        self.store.log.seal()
+        if seal:
+            self.store.log.seal()
         self.worker = subprocess.Popen(
-            [sys.executable, "-c", WORKER, str(self.store.directory), self.store.timezone]
+            [sys.executable, "-c", WORKER, str(self.store.directory), self.store.timezone],
+            start_new_session=True,  # Ctrl-C is the parent's to handle; a compaction finishes
         )
 
     def finish(self) -> None:

@@ -32,7 +32,7 @@ from shopops.sim.lifecycle import Action, Lifecycle, Outcome
 from shopops.sim.model import Incident, Scenario
 from shopops.sim.truth import DayTruth, Truth
 from shopops.sim.visit import Visit, order_events, plan_visit
-from shopops.tracking import service as tracking
+from shopops.tracking.feed import Batch
 
 STATE_FILE = "sim_state.pickle"
 RAMP_FLOOR = 0.35  # a new shop starts at this share of its target traffic
@@ -83,9 +83,17 @@ class State:
 
 
 def save_state(state: State, data_dir: Path) -> None:
+    write_state(dump_state(state), data_dir)
+
+
+def dump_state(state: State) -> bytes:
+    return pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def write_state(blob: bytes, data_dir: Path) -> None:
+    """The state file, replaced atomically (a crash leaves the old one or the new one)."""
     tmp = data_dir / (STATE_FILE + ".tmp")
-    with open(tmp, "wb") as fh:
-        pickle.dump(state, fh, protocol=pickle.HIGHEST_PROTOCOL)
+    tmp.write_bytes(blob)
     tmp.replace(data_dir / STATE_FILE)
 
 
@@ -106,10 +114,10 @@ class DayRun:
     """One day's simulation over `state` (see the module docstring)."""
 
     def __init__(
-        self, engine: Engine, store: Any, state: State, day: dt.date, tz: ZoneInfo,
+        self, engine: Engine, state: State, day: dt.date, tz: ZoneInfo,
         incidents: tuple[Incident, ...], since: dt.datetime, until: dt.datetime,
     ) -> None:  # fmt: skip
-        self.engine, self.store, self.state, self.day, self.tz = engine, store, state, day, tz
+        self.engine, self.state, self.day, self.tz = engine, state, day, tz
         self.incidents = [i for i in incidents if i.covers(day)]
         self.since, self.until = since, until
         self.complete = until >= _local(day, tz, 86400 - 0.001)
@@ -187,7 +195,8 @@ class DayRun:
             t.expected_orders[visit.channel] = t.expected_orders.get(visit.channel, 0.0) + visit.p
         return kept
 
-    def run(self) -> None:
+    def run(self) -> Batch:
+        """The day's store work (committed on return) and its tracking batch to ingest."""
         s = self.state
         s.lifecycle.return_factor = self._factor("complaint_spike", None)
         visits = self.visits()
@@ -230,7 +239,7 @@ class DayRun:
             for visit in visits[k:]:  # buyers still deciding at the end of the stretch leave
                 self.events.extend(visit.events)
             self._restock(session, day_end)
-        self._ingest(day_end)
+        return self._batch(day_end)
 
     def _run_due(self, session: Session, actions: list[Action]) -> None:
         if not actions:
@@ -336,9 +345,8 @@ class DayRun:
             )  # fmt: skip
             s.on_order[sku] = arrival
 
-    def _ingest(self, received: dt.datetime) -> None:
+    def _batch(self, received: dt.datetime) -> Batch:
         # The day's sign-ins and events in bulk: one sync each, the same frames and checks.
-        tracking.identify_many(self.store, identities=self.identities)
         received = max(
             [received, *[dt.datetime.fromisoformat(e["timestamp"]) for e in self.events[-1:]]]
         )
@@ -355,11 +363,8 @@ class DayRun:
         )
         for i, event in enumerate(self.events):
             event["uuid"] = str(uuid.UUID(int=base | i))
-        tracking.ingest_many(
-            self.store, events=self.events, received_at=received,
-            user_agent="Mozilla/5.0 (iPhone) shopops-sim",
-        )  # fmt: skip
         self.truth.events = len(self.events)
+        return Batch(self.identities, self.events, received, "Mozilla/5.0 (iPhone) shopops-sim")
 
 
 def _insert(queue: list[tuple[dt.datetime, int]], item: tuple[dt.datetime, int]) -> None:

@@ -29,7 +29,16 @@ from shopops.payments.gateway import SimulatedGateway
 from shopops.sim import traffic
 from shopops.sim.catalog import build_catalog
 from shopops.sim.compaction import BackgroundCompactor
-from shopops.sim.engine import RAMP_FLOOR, DayRun, State, load_state, save_state
+from shopops.sim.engine import (
+    RAMP_FLOOR,
+    DayRun,
+    State,
+    dump_state,
+    load_state,
+    save_state,
+    write_state,
+)
+from shopops.sim.feeder import Feeder
 from shopops.sim.lifecycle import Lifecycle
 from shopops.sim.model import SCENARIOS, SimulationConfig, SimulationResult, preset_incidents
 from shopops.sim.promotions import create_standing
@@ -159,6 +168,7 @@ def simulate(
         ]
         store = tracking.open_store(data_dir, timezone=settings.timezone)
         compactor = BackgroundCompactor(store, len(days))
+        feeder = Feeder(store, data_dir, len(days))
         result = SimulationResult(continued=continued, incidents=list(incidents))
         try:
             for done, day in enumerate(days, 1):
@@ -167,8 +177,8 @@ def simulate(
                 since = state.done_until or dt.datetime.combine(day, dt.time(0), tz)
                 if until <= since:
                     break
-                run = DayRun(engine, store, state, day, tz, incidents, since, until)
-                run.run()
+                run = DayRun(engine, state, day, tz, incidents, since, until)
+                batch = run.run()
                 _merge_day(state.truth, run.truth)
                 state.truth.pay_attempts = _add(
                     state.truth.pay_attempts, run.outcome.payment_attempts
@@ -187,18 +197,27 @@ def simulate(
                     if until < day_end - dt.timedelta(milliseconds=1)
                     else day + dt.timedelta(days=1)
                 )
-                save_state(state, data_dir)
+                seal = compactor.due(done)
+                batch.seal = seal and feeder.background
+
+                def then(blob: bytes = dump_state(state), seal: bool = seal) -> None:
+                    write_state(blob, data_dir)  # the day's events are durable by now
+                    if seal:
+                        compactor.start(seal=not feeder.background)
+
+                feeder.submit(batch, then)
                 result.days += 1
-                compactor.day_done(done)
                 if progress is not None:
                     progress(done, len(days))
         except KeyboardInterrupt:
             result.interrupted = True
+            feeder.drain()  # the day whose store work committed gets its events and state
             # The day in progress was rolled back: report what was saved, not its half.
             state = load_state(data_dir) or state
             raise
         finally:
             # Sealed and compacted (the API serving this directory may share the open log).
+            feeder.close()
             compactor.finish()
             tracking.compact_events(store)
             _finish(settings, state, result, started)

@@ -199,6 +199,40 @@ CHECKS: tuple[Check, ...] = (
                 WHERE p.customer_id = c.id ORDER BY p.id DESC LIMIT 1), 0)
         """,
     ),
+    Check(
+        "purchase_receipts_in_ledger",
+        "units accepted on purchase orders = the ledger's purchase_order receipts, per order, "
+        "SKU and warehouse",
+        """
+        SELECT number, sku_id, warehouse_id, SUM(accepted) AS accepted, SUM(ledger) AS ledger
+        FROM (
+            SELECT po.number, pl.sku_id, po.warehouse_id, rl.accepted, 0 AS ledger
+            FROM purchase_receipt_line rl
+            JOIN purchase_order_line pl ON pl.id = rl.line_id
+            JOIN purchase_order po ON po.id = pl.order_id
+            UNION ALL
+            SELECT ref_id, sku_id, warehouse_id, 0, on_hand_delta FROM stock_movement
+            WHERE ref_type = 'purchase_order'
+        ) x
+        GROUP BY number, sku_id, warehouse_id
+        HAVING SUM(accepted) <> SUM(ledger)
+        """,
+    ),
+    Check(
+        "purchase_lines_add_up",
+        "each purchase-order line's accepted and rejected units = its receipts, within ordered",
+        """
+        SELECT pl.id, pl.order_id, pl.quantity, pl.accepted, pl.rejected,
+               COALESCE(r.accepted, 0) AS receipts_accepted,
+               COALESCE(r.rejected, 0) AS receipts_rejected
+        FROM purchase_order_line pl LEFT JOIN (
+            SELECT line_id, SUM(accepted) AS accepted, SUM(rejected) AS rejected
+            FROM purchase_receipt_line GROUP BY line_id
+        ) r ON r.line_id = pl.id
+        WHERE pl.accepted <> COALESCE(r.accepted, 0) OR pl.rejected <> COALESCE(r.rejected, 0)
+           OR pl.accepted + pl.rejected > pl.quantity
+        """,
+    ),
 )
 
 

@@ -348,7 +348,13 @@ class DayRun:
     def _batch(self, received: dt.datetime) -> Batch:
         # The day's sign-ins and events in bulk: one sync each, the same frames and checks.
         received = max(
-            [received, *[dt.datetime.fromisoformat(e["timestamp"]) for e in self.events[-1:]]]
+            [
+                received,
+                *[
+                    dt.datetime.fromtimestamp(e["timestamp"] / 1000, dt.UTC)
+                    for e in self.events[-1:]
+                ],
+            ]
         )
         # Ids the simulator gives (as a client SDK does), the same on a re-run of this stretch
         # of the day, so a replay dedups; cheaper than the ingestion deriving them from content.

@@ -59,8 +59,9 @@ class Visit:
         return self.customer_id is not None and not self.new_customer
 
 
-def iso(when: dt.datetime) -> str:
-    return when.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+def epoch_ms(when: dt.datetime) -> int:
+    # Epoch milliseconds, which the ingestion takes as is (cheaper than ISO text both ways).
+    return int(when.timestamp() * 1000)
 
 
 def _cumulative(
@@ -164,7 +165,7 @@ def _event(visit: Visit, name: str, t: dt.datetime, props: dict[str, Any]) -> di
     event: dict[str, Any] = {
         "event": name,
         "distinct_id": visit.distinct_id,
-        "timestamp": iso(t),
+        "timestamp": epoch_ms(t),
         "properties": props,
     }
     if visit.customer_id is not None:

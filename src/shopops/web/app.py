@@ -36,6 +36,8 @@ PAGES = ("overview", "orders", "returns", "traffic", "conversion", "customers", 
 PAGES += ("promotions", "catalog")
 # Operations' pages (goals, alerts, reports: shopops.ops).
 PAGES += ("ops_goals", "ops_alerts", "ops_reports")
+# Suppliers and purchase orders (shopops.purchasing).
+PAGES += ("purchasing",)
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 

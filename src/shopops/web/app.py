@@ -33,7 +33,7 @@ PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
 # Navigation order; a module listed here that does not exist yet is skipped, so an area can
 # add its page module without editing this file again.
 PAGES = ("overview", "orders", "returns", "traffic", "conversion", "customers", "products")
-PAGES += ("promotions", "catalog")
+PAGES += ("promotions", "catalog", "reviews")
 # Operations' pages (goals, alerts, reports: shopops.ops).
 PAGES += ("ops_goals", "ops_alerts", "ops_reports")
 # Suppliers and purchase orders (shopops.purchasing).

@@ -4,7 +4,7 @@ SKU checks that checkout shares (known, listed, quantity within bounds)."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -63,24 +63,24 @@ def sellable_skus(session: Session, *, sku_ids: Sequence[int]) -> dict[int, Any]
     """Catalog snapshots of SKUs that exist and are on sale (one query), or a typed error
     naming the ones that are not: 404 `unknown_sku`, 409 `sku_not_sellable`."""
     found = catalog.get_sellable_skus(session, sku_ids=sku_ids)
+    check_sellable(sku_ids, found)
+    return found
+
+
+def check_sellable(sku_ids: Sequence[int], found: Mapping[int, Any]) -> None:
+    """Every SKU of `sku_ids` is among the catalog snapshots `found` and on sale, or 404
+    `unknown_sku` / 409 `sku_not_sellable` naming the ones that are not."""
     missing = [s for s in sku_ids if s not in found]
     if missing:
         raise UnknownSku(f"no SKU {missing[0]}", details={"sku_ids": missing})
     unlisted = [s for s in sku_ids if not found[s].listed]
     if unlisted:
         raise SkuNotSellable(f"SKU {unlisted[0]} is not on sale", details={"sku_ids": unlisted})
-    return found
 
 
-def build_snapshot(
-    session: Session,
-    *,
-    customer_id: int,
-    lines: Sequence[tuple[int, int]],
-    channel: str,
-    policy: CheckoutPolicy,
-) -> CartSnapshot:
-    """Check the lines (count, quantities, SKUs) and price them at the catalog's prices."""
+def check_lines(lines: Sequence[tuple[int, int]], policy: CheckoutPolicy) -> None:
+    """The line count and every quantity are within the policy (422 `cart_full`,
+    `quantity_out_of_range`)."""
     if len(lines) > policy.max_cart_lines:
         raise CartFull(
             f"at most {policy.max_cart_lines} lines per order",
@@ -88,7 +88,16 @@ def build_snapshot(
         )
     for sku_id, quantity in lines:
         check_quantity(sku_id, quantity, policy)
-    skus = sellable_skus(session, sku_ids=[sku_id for sku_id, _ in lines])
+
+
+def snapshot_of(
+    *,
+    customer_id: int,
+    lines: Sequence[tuple[int, int]],
+    skus: Mapping[int, Any],
+    channel: str,
+) -> CartSnapshot:
+    """The lines priced at the catalog's prices of `skus` (snapshots already checked)."""
     items = tuple(
         CartItem(
             sku_id=sku_id,
@@ -107,6 +116,20 @@ def build_snapshot(
         for sku_id, quantity in lines
     )
     return CartSnapshot(customer_id=customer_id, items=items, channel=channel)
+
+
+def build_snapshot(
+    session: Session,
+    *,
+    customer_id: int,
+    lines: Sequence[tuple[int, int]],
+    channel: str,
+    policy: CheckoutPolicy,
+) -> CartSnapshot:
+    """Check the lines (count, quantities, SKUs) and price them at the catalog's prices."""
+    check_lines(lines, policy)
+    skus = sellable_skus(session, sku_ids=[sku_id for sku_id, _ in lines])
+    return snapshot_of(customer_id=customer_id, lines=lines, skus=skus, channel=channel)
 
 
 def load_cart(session: Session, *, customer_id: int) -> Cart | None:

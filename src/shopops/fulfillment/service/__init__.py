@@ -12,6 +12,7 @@ from shopops.fulfillment.service.carriers import (
     set_rate,
     update_carrier,
 )
+from shopops.fulfillment.service.rows import ScanRow, ShipmentRow
 from shopops.fulfillment.service.scans import Scan, record_scans
 from shopops.fulfillment.service.shipping import create_return_shipment, ship_order
 from shopops.fulfillment.service.tracking import (
@@ -27,7 +28,9 @@ from shopops.fulfillment.service.tracking import (
 __all__ = [
     "Parcel",
     "Scan",
+    "ScanRow",
     "Scorecard",
+    "ShipmentRow",
     "carrier_scorecard",
     "create_carrier",
     "create_return_shipment",

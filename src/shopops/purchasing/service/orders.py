@@ -136,9 +136,12 @@ def create_purchase_order(
     session.add(po)
     session.flush()
     po.number = po_number(po.id)
+    if submit:
+        # Sent at once: the new row is ours alone, so no locked re-read (one UPDATE for both).
+        po.status, po.submitted_at = PoStatus.SUBMITTED.value, at
     session.flush()
     if submit:
-        submit_purchase_order(session, po_id=po.id)
+        _emit(session, events.PO_SUBMITTED, po, at)
     return po
 
 

@@ -109,6 +109,10 @@ def _signups() -> list[members.Signup]:
         s(name="撞老邮箱", phone="13800000023", email="A@example.com", registered_at=_at(13)),
         s(name="无地址", phone="13800000024", registered_at=_at(14), age_band="35-44"),
         s(name="无电话", email="x@example.com", registered_at=_at(15), address=_address()),
+        # No contact to match the new rows by: written one by one, in their place.
+        s(name="无联系一", registered_at=_at(16), address=_address(recipient="甲")),
+        s(name="无联系二", registered_at=_at(17), address=_address(recipient="乙")),
+        s(name="有电话", phone="13800000028", registered_at=_at(18), address=_address()),
     ]  # fmt: skip
 
 
@@ -126,6 +130,9 @@ EXPECTED = [
     "ok",
     "customer_exists",
     "customer_exists",
+    "ok",
+    "ok",
+    "ok",
     "ok",
     "ok",
 ]
@@ -167,7 +174,7 @@ def _state(engine: Engine) -> dict[str, Any]:
     """Every table the sign-ups touch, ids replaced by natural keys, in a canonical order."""
     with session_scope(engine, readonly=True) as s:
         customers = {c.id: c for c in s.scalars(select(Customer))}
-        key = {cid: c.phone or c.email for cid, c in customers.items()}
+        key = {cid: c.phone or c.email or c.name for cid, c in customers.items()}
         skip = {"id"}
 
         def row(obj: Any, *drop: str) -> dict[str, Any]:
@@ -242,14 +249,14 @@ def test_a_batch_registers_as_the_single_calls_do_refusals_alone(engine, twin):
     a, b = _state(engine), _state(twin)
     for table in a:
         assert a[table] == b[table], table
-    # Refused sign-ups wrote nothing: 2 seeded + 6 registered, 5 of them with an address.
-    assert len(b["customers"]) == 8
-    assert len(b["addresses"]) == 5
+    # Refused sign-ups wrote nothing: 2 seeded + 9 registered, 8 of them with an address.
+    assert len(b["customers"]) == 11
+    assert len(b["addresses"]) == 8
     referred = {c["name"]: c["referred_by"] for c in b["customers"]}
     assert referred["新客二"] == "13900000001"
     assert referred["批内推荐"] == "13800000011"
-    # Both templates to the 2 seeded and to the 6 new, but the limited one ran out after 3.
-    assert len(b["coupons"]) == 2 + 2 + 6 + 3
+    # Both templates to the 2 seeded and to the 9 new, but the limited one ran out after 3.
+    assert len(b["coupons"]) == 2 + 2 + 9 + 3
     first = bulk[0]
     assert isinstance(first, members.SignedUp)
     with session_scope(twin, readonly=True) as s:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import groupby
 from types import SimpleNamespace
 from typing import Any, cast
 
@@ -31,6 +32,11 @@ from shopops.members.service.referral import referral_code_not_found
 
 _CUSTOMER = cast(Any, Customer.__table__)
 _ADDRESS = cast(Any, Address.__table__)
+_INSERT_CUSTOMER = _CUSTOMER.insert().returning(
+    _CUSTOMER.c.id, _CUSTOMER.c.phone, _CUSTOMER.c.email
+)
+_INSERT_CUSTOMER_ID = _CUSTOMER.insert().returning(_CUSTOMER.c.id)
+_INSERT_ADDRESS = _ADDRESS.insert().returning(_ADDRESS.c.id, _ADDRESS.c.customer_id)
 # A contact registered by another transaction between our check and our INSERT: check again.
 _RETRIES = 2
 
@@ -245,19 +251,26 @@ def _taken(
 def _insert(
     session: Session, pending: Sequence[_Pending]
 ) -> list[tuple[_Pending, int, int | None]]:
-    """Write the customers and their addresses (two multi-row INSERTs); ids in item order."""
-    ids = list(
-        session.execute(
-            _CUSTOMER.insert().returning(_CUSTOMER.c.id, sort_by_parameter_order=True),
-            [p.customer for p in pending],
-        ).scalars()
-    )
+    """Write the customers and their addresses (multi-row INSERTs); ids in item order.
+
+    RETURNING rows are matched to the items by a unique column (a customer's phone or e-mail,
+    an address's customer) rather than asked for in parameter order, which SQLite can only
+    give one row per statement."""
+    ids: list[int] = []
+    for contactless, run in groupby(pending, key=_contactless):
+        rows = [p.customer for p in run]
+        if contactless:  # nothing unique to match them by: one statement each (rare)
+            ids += [session.execute(_INSERT_CUSTOMER_ID, row).scalar_one() for row in rows]
+            continue
+        made = {(ph, em): cid for cid, ph, em in session.execute(_INSERT_CUSTOMER, rows)}
+        ids += [made[(row["phone"], row["email"])] for row in rows]
     with_address = [(p, cid) for p, cid in zip(pending, ids, strict=True) if p.address]
     address_ids: dict[int, int] = {}
     if with_address:
         rows = [{**cast(dict[str, Any], p.address), "customer_id": cid} for p, cid in with_address]
-        new = session.execute(
-            _ADDRESS.insert().returning(_ADDRESS.c.id, sort_by_parameter_order=True), rows
-        ).scalars()
-        address_ids = {cid: aid for (_, cid), aid in zip(with_address, new, strict=True)}
+        address_ids = {cid: aid for aid, cid in session.execute(_INSERT_ADDRESS, rows)}
     return [(p, cid, address_ids.get(cid)) for p, cid in zip(pending, ids, strict=True)]
+
+
+def _contactless(p: _Pending) -> bool:
+    return p.customer["phone"] is None and p.customer["email"] is None

@@ -362,12 +362,10 @@ def issue_on_trigger_many(
             campaigns.append(promo.campaign_id)
     if not rows:
         return []
+    # Matched by the unique code: RETURNING in parameter order is one row a statement on SQLite.
     table = cast(Any, Coupon.__table__)
-    ids = list(
-        session.execute(
-            table.insert().returning(table.c.id, sort_by_parameter_order=True), rows
-        ).scalars()
-    )
+    made = dict(session.execute(table.insert().returning(table.c.code, table.c.id), rows).all())
+    ids = [made[row["code"]] for row in rows]
     emit_many(
         session,
         events.COUPON_ISSUED,

@@ -101,3 +101,19 @@ def test_an_empty_feed_and_naive_times(uow, carriers):
         assert ful.record_scans(s, scans=[]) == []
         with pytest.raises(ValueError):
             ful.record_scans(s, scans=[ful.Scan(1, "picked_up", dt.datetime(2026, 6, 18))])
+
+
+def test_objects_loaded_before_a_feed_are_read_again(uow, carriers):
+    with uow() as s:
+        set_clock(s, T0)
+        shipment_id = _shipped(s)
+        sh = s.get(Shipment, shipment_id)
+        order = orders.get_order(s, order_id=sh.order_id)
+        assert (sh.status, order.status) == ("created", "shipped")
+        feed = [
+            ful.Scan(shipment_id, st, T0 + dt.timedelta(hours=i + 1)) for i, st in enumerate(ROAD)
+        ]
+        results = ful.record_scans(s, scans=feed)
+        assert [r.id for r in results] == [e.id for e in sh.events[1:]]
+        assert (sh.status, sh.delivered_at) == ("delivered", T0 + dt.timedelta(hours=4))
+        assert (order.status, order.delivered_at) == ("delivered", T0 + dt.timedelta(hours=4))

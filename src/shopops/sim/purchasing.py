@@ -129,10 +129,17 @@ def seed_suppliers(session: Session, *, sku_ids: Sequence[int]) -> dict[int, int
 
 
 def open_purchase_order(
-    session: Session, *, sku_id: int, warehouse_id: int, quantity: int, at: dt.datetime
+    session: Session,
+    *,
+    sku_id: int,
+    warehouse_id: int,
+    quantity: int,
+    at: dt.datetime,
+    expected_at: dt.datetime | None = None,
 ) -> tuple[int, dt.datetime]:
     """A submitted order of `quantity` units to the SKU's supplier at its agreed cost, into
-    `warehouse_id`, placed at `at`. Returns (purchase order id, expected arrival)."""
+    `warehouse_id`, placed at `at` and expected `expected_at` (default: at + the supplier's
+    lead time). Returns (purchase order id, expected arrival)."""
     set_clock(session, at)
     terms = purchasing.supplier_for_sku(session, sku_id=sku_id)
     po = purchasing.create_purchase_order(
@@ -140,6 +147,7 @@ def open_purchase_order(
         supplier_id=terms.supplier_id,
         warehouse_id=warehouse_id,
         lines=[purchasing.LineSpec(sku_id, quantity)],
+        expected_at=expected_at,
         note=NOTE,
         submit=True,
     )

@@ -17,22 +17,15 @@ import datetime as dt
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
-    Integer,
-    String,
-    bindparam,
-    cast,
-    literal,
-    null,
     select,
-    union_all,
 )
 from sqlalchemy.orm import Session
 
-from shopops.db import UTCDateTime, now
+from shopops.db import now
 from shopops.errors import ShopOpsError
 from shopops.orders.pricing import AppliedDiscount, CartSnapshot, CheckoutPolicy, Offers
 from shopops.orders.rules import shipping_fee
@@ -46,15 +39,10 @@ from shopops.promotions.errors import (
     CouponUnknown,
 )
 from shopops.promotions.models import (
-    Campaign,
-    Coupon,
     CouponStatus,
-    CustomerUsage,
     PromotionDef,
-    PromotionStatus,
 )
 from shopops.promotions.rules import (
-    CampaignBudget,
     Cart,
     CartLine,
     CustomerContext,
@@ -69,6 +57,7 @@ from shopops.promotions.rules import (
     normalize_code,
 )
 from shopops.promotions.service import definitions, profile
+from shopops.promotions.service.checkout_state import CouponRow, State, read_state
 
 SUSPENDED: ContextVar[bool] = ContextVar("promotions_suspended", default=False)
 
@@ -144,107 +133,6 @@ def _has_categories(p: Promotion) -> bool:
     )
 
 
-# --- the one read of a checkout ----------------------------------------------------------------
-
-
-@dataclass(slots=True)
-class _State:
-    promos: dict[int, tuple[str, int, int, int | None]] = field(default_factory=dict)
-    campaigns: dict[int, CampaignBudget] = field(default_factory=dict)
-    coupons: dict[str, tuple[int, int, int, str, dt.datetime, dt.datetime | None]] = field(
-        default_factory=dict
-    )
-    customer_uses: dict[int, int] = field(default_factory=dict)
-
-
-def _state_statement(*, with_codes: bool) -> Any:
-    """The UNION ALL of `_read_state`, built once per variant: the customer and the codes
-    travel as parameters, so each checkout reuses the compiled statement from the cache."""
-    i, s, t = Integer(), String(), UTCDateTime()
-
-    def n(type_: Any) -> Any:
-        return cast(null(), type_)
-
-    # Core columns: no ORM compile or result step for a statement run at every checkout.
-    p, camp, usage, coupon = (
-        m.__table__.c for m in (PromotionDef, Campaign, CustomerUsage, Coupon)
-    )
-    parts = [
-        select(
-            literal("p", s).label("k"),
-            p.id.label("pid"),
-            p.revision.label("s1"),
-            p.used_count.label("n1"),
-            p.spent_amount.label("n2"),
-            camp.id.label("n3"),
-            camp.budget_amount.label("n4"),
-            camp.spent_amount.label("n5"),
-            n(s).label("s2"),
-            n(t).label("t1"),
-            n(t).label("t2"),
-        )
-        .select_from(PromotionDef.__table__.outerjoin(Campaign.__table__, camp.id == p.campaign_id))
-        .where(p.status == PromotionStatus.ACTIVE),
-        select(
-            literal("u", s),
-            usage.promotion_id,
-            n(s),
-            usage.used,
-            n(i),
-            n(i),
-            n(i),
-            n(i),
-            n(s),
-            n(t),
-            n(t),
-        ).where(usage.customer_id == bindparam("customer_id")),
-    ]
-    if with_codes:
-        parts.append(
-            select(
-                literal("c", s),
-                coupon.promotion_id,
-                coupon.code,
-                coupon.id,
-                n(i),
-                coupon.customer_id,
-                n(i),
-                n(i),
-                coupon.status,
-                coupon.valid_from,
-                coupon.valid_until,
-            ).where(coupon.code.in_(bindparam("codes", expanding=True)))
-        )
-    return union_all(*parts)
-
-
-_STATE = _state_statement(with_codes=False)
-_STATE_WITH_CODES = _state_statement(with_codes=True)
-
-
-def _read_state(session: Session, *, customer_id: int, codes: Sequence[str]) -> _State:
-    """Active promotions (revision, counters, campaign budget), the presented coupons and the
-    customer's usage counters, in one UNION ALL statement."""
-    if session.autoflush:  # a Core statement does not autoflush: see pending rows as the ORM would
-        session.flush()
-    conn = session.connection()
-    if codes:
-        rows = conn.execute(_STATE_WITH_CODES, {"customer_id": customer_id, "codes": list(codes)})
-    else:
-        rows = conn.execute(_STATE, {"customer_id": customer_id})
-    state = _State()
-    for r in rows:
-        if r.k == "p":
-            state.promos[r.pid] = (r.s1, r.n1, r.n2, r.n3)
-            if r.n3 is not None and r.n4 is not None and r.n3 not in state.campaigns:
-                state.campaigns[r.n3] = CampaignBudget(amount_left=max(0, r.n4 - r.n5))
-        elif r.k == "u":
-            state.customer_uses[r.pid] = r.n1
-        else:
-            state.coupons[r.s1] = (r.n1, r.pid, r.n3, r.s2, r.t1, r.t2)
-    return state
-
-
 # --- the discount hook -------------------------------------------------------------------------
 
 
@@ -293,7 +181,7 @@ def _refuse(rej: Rejection, details: dict[str, Any]) -> ShopOpsError:
 
 def _check_coupon(
     code: str,
-    found: tuple[int, int, int, str, dt.datetime, dt.datetime | None],
+    found: CouponRow,
     *,
     customer_id: int,
     at: dt.datetime,
@@ -348,10 +236,24 @@ def price_promotions(
     if session is None or SUSPENDED.get():  # no store (pricing unit tests) or suspended
         return []
     session.info.pop(GRANTS_KEY, None)
+    codes = sorted({normalize_code(c) for c in offers.coupon_codes})
+    state = read_state(session, customer_id=snapshot.customer_id, codes=codes)
+    return price_with_state(session, snapshot, customer, codes, state, policy=policy)
+
+
+def price_with_state(
+    session: Session,
+    snapshot: CartSnapshot,
+    customer: Any,
+    codes: Sequence[str],
+    state: State,
+    *,
+    policy: CheckoutPolicy | None = None,
+) -> list[AppliedDiscount]:
+    """`price_promotions` on a state already read (normalised `codes`): the rules of the hook,
+    shared by the single checkout and the batch (`checkout_batch`)."""
     policy = policy or CheckoutPolicy()
     at = now(session)
-    codes = sorted({normalize_code(c) for c in offers.coupon_codes})
-    state = _read_state(session, customer_id=snapshot.customer_id, codes=codes)
     missing = [k for k in state.promos.items() if (k[0], k[1][0]) not in _CACHE]
     if missing:
         _load_defs(session, [(pid, v[0]) for pid, v in missing])

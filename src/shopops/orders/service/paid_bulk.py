@@ -19,7 +19,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
 from shopops.events import emit_many
-from shopops.inventory import service as inventory
+from shopops.inventory.service.settle_bulk import commit_reservations_many
 from shopops.orders import events
 from shopops.orders.errors import AmountMismatch, OrderNotFound
 from shopops.orders.models import Order, OrderLine
@@ -142,13 +142,7 @@ def mark_orders_paid(session: Session, *, payments: Sequence[tuple[int, int, dt.
             set_committed_value(held, "status", o.status)
             set_committed_value(held, "paid_amount", o.paid_amount)
             set_committed_value(held, "paid_at", o.paid_at)
-    clock = session.info.get("now")
-    try:
-        for o in paid:
-            session.info["now"] = o.paid_at
-            inventory.commit_reservations(session, ref_type=RESERVATION_REF, ref_id=str(o.id))
-    finally:
-        session.info["now"] = clock
+    commit_reservations_many(session, refs=[(RESERVATION_REF, str(o.id), o.paid_at) for o in paid])
     emit_many(
         session,
         events.ORDER_PAID,

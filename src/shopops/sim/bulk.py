@@ -2,24 +2,24 @@
 
 Each function carries out items that are independent of one another, each at its own moment,
 and returns one result per item: what was made, or the `ShopOpsError` that refused it (a
-refused item leaves nothing behind). Where the store offers a set-based call it is used;
-otherwise the single service function runs per item in its own savepoint with the clock set
-to the item's moment — the same rows either way (the services' equivalence tests prove it).
+refused item leaves nothing behind). Each is the store's set-based call, which leaves the
+same rows as the single service function on each item at its moment (the services'
+equivalence tests prove it).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from sqlalchemy.orm import Session
 
-from shopops.db import set_clock
 from shopops.errors import ShopOpsError
 from shopops.members import service as members
 from shopops.orders import service as orders
+from shopops.orders.service.checkout_bulk import CheckoutRequest, place_orders
 from shopops.payments import service as payments
 from shopops.payments.gateway import SimulatedGateway
 
@@ -59,70 +59,48 @@ class Placed:
     total: int  # fen
 
 
-def _each(
-    session: Session, items: Sequence[Any], at: Callable[[Any], dt.datetime],
-    call: Callable[[Any], T],
-) -> list[Result[T]]:  # fmt: skip
-    out: list[Result[T]] = []
-    for item in items:
-        set_clock(session, at(item))
-        try:
-            with session.begin_nested():
-                out.append(call(item))
-        except ShopOpsError as exc:
-            out.append(exc)
-    return out
+def _signup(s: Signup) -> members.Signup:
+    home = members.NewAddress(
+        recipient=s.name, phone=s.phone, province=s.region, city=s.city, detail=s.address_detail
+    )
+    return members.Signup(
+        name=s.name, phone=s.phone, gender=s.gender, birthday=s.birthday, region=s.region,
+        city=s.city, acquisition_channel=s.acquisition_channel, registered_at=s.at,
+        referral_code=s.referral_code, tags=s.tags, address=home,
+    )  # fmt: skip
 
 
 def register(session: Session, signups: Sequence[Signup]) -> list[Result[int]]:
     """New customers' ids (refused: a taken phone, an unknown referral code)."""
-
-    def one(s: Signup) -> int:
-        customer = members.register_customer(
-            session, name=s.name, phone=s.phone, gender=s.gender, birthday=s.birthday,
-            region=s.region, city=s.city, acquisition_channel=s.acquisition_channel,
-            registered_at=s.at, referral_code=s.referral_code,
-        )  # fmt: skip
-        if s.tags:
-            members.set_customer_tags(session, customer_id=customer.id, tags=list(s.tags))
-        members.add_address(
-            session, customer_id=customer.id, recipient=s.name, phone=s.phone,
-            province=s.region, city=s.city, detail=s.address_detail,
-        )  # fmt: skip
-        return customer.id
-
-    return _each(session, signups, lambda s: s.at, one)
+    results = members.register_customers(session, signups=[_signup(s) for s in signups])
+    return [r if isinstance(r, ShopOpsError) else r.customer_id for r in results]
 
 
 def place(session: Session, checkouts: Sequence[Checkout]) -> list[Result[Placed]]:
     """Orders placed in the given order (an earlier one may take the stock of a later one)."""
-
-    def one(c: Checkout) -> Placed:
-        order = orders.place_order(
-            session, customer_id=c.customer_id, lines=list(c.lines),
-            coupon_codes=list(c.coupon_codes), points=c.points,
-        )  # fmt: skip
-        return Placed(order.id, order.total)
-
-    return _each(session, checkouts, lambda c: c.at, one)
+    results = place_orders(
+        session,
+        requests=[
+            CheckoutRequest(c.customer_id, c.lines, c.coupon_codes, c.points, c.at)
+            for c in checkouts
+        ],
+    )
+    return [r if isinstance(r, ShopOpsError) else Placed(r.id, r.total) for r in results]
 
 
 def pay(
     session: Session, attempts: Sequence[tuple[int, str, dt.datetime]], gateway: SimulatedGateway
 ) -> list[Result[bool]]:
     """(order id, channel, at) → whether the payment succeeded."""
-
-    def one(a: tuple[int, str, dt.datetime]) -> bool:
-        payment = payments.pay_order(session, order_id=a[0], channel=a[1], gateway=gateway)
-        return payment.status == "succeeded"
-
-    return _each(session, attempts, lambda a: a[2], one)
+    results = payments.pay_orders(
+        session,
+        attempts=[payments.PayAttempt(order, channel, at) for order, channel, at in attempts],
+        gateway=gateway,
+    )
+    return [r if isinstance(r, ShopOpsError) else r.status == "succeeded" for r in results]
 
 
 def complete(session: Session, items: Sequence[tuple[int, dt.datetime]]) -> list[Result[int]]:
     """(order id, at) → the completed order's id."""
-
-    def one(item: tuple[int, dt.datetime]) -> int:
-        return orders.complete_order(session, order_id=item[0]).id
-
-    return _each(session, items, lambda i: i[1], one)
+    results = orders.complete_orders(session, items=list(items))
+    return [r if isinstance(r, ShopOpsError) else r.id for r in results]

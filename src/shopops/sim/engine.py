@@ -155,6 +155,8 @@ class DayRun:
         counts = traffic.split_visitors(total, {c.code: c.share for c in traffic.CHANNELS}, rng)
         out: list[Visit] = []
         n = 0
+        midnight = _local(self.day, self.tz, 0)
+        prefix = f"a{s.seed}-{self.day:%Y%m%d}-"
         for code, count in counts.items():
             keep = self._factor("traffic_drop", code)
             if keep < 1.0:
@@ -167,9 +169,9 @@ class DayRun:
             conv = rhythm.conversion * self._factor("conversion_slump", code)
             for hour, persona in zip(hours, kinds, strict=True):
                 n += 1
-                start = _local(self.day, self.tz, hour * 3600 + rng.uniform(0, 3599))
+                start = midnight + dt.timedelta(seconds=hour * 3600 + rng.uniform(0, 3599))
                 p = min(0.9, plan.order_rate * persona.conversion * conv)
-                visit = Visit(f"a{s.seed}-{self.day:%Y%m%d}-{n}", code, persona, start, p=p)
+                visit = Visit(f"{prefix}{n}", code, persona, start, p=p)
                 visit.buys = rng.random() < p
                 out.append(visit)
         day_end = _local(self.day, self.tz, 86400)
@@ -188,11 +190,14 @@ class DayRun:
         kept = [v for v in out if self.since < v.start <= self.until]
         t.visitors = dict.fromkeys(t.visitors, 0)
         campaign = rhythm.campaign or "always_on"
+        by_persona: dict[str, int] = {}
         for visit in kept:
             plan_visit(rng, s.shop, visit, traffic.BY_CODE[visit.channel], campaign)
-            s.truth.persona(visit.persona.code, "visits")
+            by_persona[visit.persona.code] = by_persona.get(visit.persona.code, 0) + 1
             t.visitors[visit.channel] = t.visitors.get(visit.channel, 0) + 1
             t.expected_orders[visit.channel] = t.expected_orders.get(visit.channel, 0.0) + visit.p
+        for code, visits in by_persona.items():
+            s.truth.persona(code, "visits", visits)
         return kept
 
     def run(self) -> Batch:

@@ -123,10 +123,16 @@ def ship_orders(session: Session, *, parcels: Sequence[Parcel]) -> list[Shipment
         out.append(None)  # type: ignore[arg-type]  # filled once the rows have ids
     if not new:
         return out
-    new_ids = session.execute(
-        insert(SHIPMENT_TABLE).returning(SHIPMENT_TABLE.c.id, sort_by_parameter_order=True),
-        [values for _, _, _, values, _ in new],
-    ).scalars()
+    # Matched by the unique tracking number: RETURNING in parameter order is one row a
+    # statement on SQLite.
+    t = SHIPMENT_TABLE
+    by_number = dict(
+        session.execute(
+            insert(t).returning(t.c.tracking_number, t.c.id),
+            [values for _, _, _, values, _ in new],
+        ).all()
+    )
+    new_ids = [by_number[values["tracking_number"]] for _, _, _, values, _ in new]
     created: list[tuple[str, int | str, dict[str, Any], dt.datetime | None]] = []
     scans: list[dict[str, Any]] = []
     for (slot, carrier, order_number, values, first), shipment_id in zip(new, new_ids, strict=True):

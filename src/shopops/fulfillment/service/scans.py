@@ -175,10 +175,20 @@ def _last_stored(session: Session, shipment_id: int) -> ScanRow | None:
     return ScanRow(*row) if row is not None else None
 
 
+def _key(
+    shipment_id: int, status: str, location: str, description: str, at: dt.datetime
+) -> tuple[Any, ...]:
+    return (shipment_id, str(status), location, description, at)
+
+
 def _write(session: Session, new: list[ScanRow], changed: dict[int, ShipmentRow]) -> None:
     if new:
-        ids = session.execute(
-            insert(_EVENTS).returning(_E.id, sort_by_parameter_order=True),
+        # Matched by content, not parameter order (one row a statement on SQLite): rows
+        # alike in every column are interchangeable, so any pairing among them is right.
+        rows = session.execute(
+            insert(_EVENTS).returning(
+                _E.id, _E.shipment_id, _E.status, _E.location, _E.description, _E.occurred_at
+            ),
             [
                 {
                     "shipment_id": r.shipment_id,
@@ -189,9 +199,13 @@ def _write(session: Session, new: list[ScanRow], changed: dict[int, ShipmentRow]
                 }
                 for r in new
             ],
-        ).scalars()
-        for row, ident in zip(new, ids, strict=True):
-            row.id = ident
+        ).all()
+        ids: dict[tuple[Any, ...], list[int]] = {}
+        for ident, *key in sorted(rows):
+            ids.setdefault(_key(*key), []).append(ident)
+        for row in new:
+            key = _key(row.shipment_id, row.status, row.location, row.description, row.occurred_at)
+            row.id = ids[key].pop(0)
     if changed:
         t = SHIPMENT_TABLE
         session.execute(

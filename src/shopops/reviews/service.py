@@ -168,7 +168,7 @@ def list_review_requests(
 
 
 def _emit(session: Session, name: str, review: Review, **extra: object) -> None:
-    session.flush()
+    session.flush()  # the payload carries the id; later locked reads see this state
     emit(
         session,
         name,
@@ -228,6 +228,17 @@ def _recent_texts(session: Session, customer_id: int) -> list[str]:
     return list(session.scalars(stmt))
 
 
+@dataclass(frozen=True, slots=True)
+class ReviewDraft:
+    """What a shopper writes about one line."""
+
+    order_line_id: int
+    rating: int
+    content: str = ""
+    photos: Sequence[str] = ()
+    anonymous: bool = False
+
+
 def submit_review(
     session: Session,
     *,
@@ -248,68 +259,96 @@ def submit_review(
     `review.submitted`; a review the pre-check finds clean is published at once (and may earn
     晒单有奖 points), the others wait in the moderation queue.
     """
+    draft = ReviewDraft(order_line_id, rating, content, tuple(photos), anonymous)
+    (review,) = submit_reviews(
+        session, customer_id=customer_id, order_number=order_number, drafts=[draft], policy=policy
+    )
+    return review
+
+
+def submit_reviews(
+    session: Session,
+    *,
+    customer_id: int,
+    order_number: str,
+    drafts: Sequence[ReviewDraft],
+    policy: ReviewPolicy | None = None,
+) -> list[Review]:
+    """`submit_review` of several lines of one order at once (评价 of a whole order): the order
+    is read once; any refused line refuses them all, before anything is written."""
+    if not drafts:
+        return []
     policy = policy or ReviewPolicy()
-    rules.check_rating(rating)
-    content = rules.check_text(content, field="content", min_length=0, max_length=rules.MAX_CONTENT)
-    photo_list = rules.check_photos(photos)
-    order = orders.get_customer_order(session, customer_id=customer_id, number=order_number)
-    line = next((row for row in order.lines if row.id == order_line_id), None)
-    if line is None:
-        raise OrderLineNotFound(
-            f"order {order.number} has no line {order_line_id}",
-            details={"order_number": order.number, "order_line_id": order_line_id},
+    checked = []
+    for d in drafts:
+        rules.check_rating(d.rating)
+        content = rules.check_text(
+            d.content, field="content", min_length=0, max_length=rules.MAX_CONTENT
         )
+        checked.append((d, content, rules.check_photos(d.photos)))
+    order = orders.get_customer_order(session, customer_id=customer_id, number=order_number)
+    lines = {row.id: row for row in order.lines}
+    for d in drafts:
+        if d.order_line_id not in lines:
+            raise OrderLineNotFound(
+                f"order {order.number} has no line {d.order_line_id}",
+                details={"order_number": order.number, "order_line_id": d.order_line_id},
+            )
     if order.delivered_at is None:
         raise OrderNotReviewable(
             f"order {order.number} is {order.status}: review it once it is delivered",
             details={"order_id": order.id, "status": order.status},
         )
-    if session.scalar(select(Review.id).where(Review.order_line_id == line.id)) is not None:
+    wanted = [d.order_line_id for d in drafts]
+    if len(set(wanted)) < len(wanted):
+        raise InvalidInput("one review per line", details={"order_line_ids": wanted})
+    taken = session.scalar(select(Review.order_line_id).where(Review.order_line_id.in_(wanted)))
+    if taken is not None:
         raise ReviewExists(
             "this line is already reviewed: add a follow-up instead",
-            details={"order_line_id": line.id},
+            details={"order_line_id": taken},
         )
-    check = rules.precheck(
-        content,
-        banned_words=policy.banned_words,
-        recent_texts=_recent_texts(session, customer_id),
-    )
+    recent = _recent_texts(session, customer_id) if any(c for _, c, _ in checked) else []
     at = now(session)
-    review = Review(
-        order_id=order.id,
-        order_line_id=line.id,
-        customer_id=customer_id,
-        product_id=line.product_id,
-        sku_id=line.sku_id,
-        rating=rating,
-        content=content,
-        photos=photo_list,
-        photo_count=len(photo_list),
-        anonymous=anonymous,
-        status=ReviewStatus.PENDING,
-        precheck=check.as_dict(),
-        reject_reason="",
-        created_at=at,
-    )
+    written: list[tuple[Review, bool]] = []
+    for d, content, photo_list in checked:
+        line = lines[d.order_line_id]
+        check = rules.precheck(content, banned_words=policy.banned_words, recent_texts=recent)
+        review = Review(
+            order_id=order.id,
+            order_line_id=line.id,
+            customer_id=customer_id,
+            product_id=line.product_id,
+            sku_id=line.sku_id,
+            rating=d.rating,
+            content=content,
+            photos=photo_list,
+            photo_count=len(photo_list),
+            anonymous=d.anonymous,
+            status=ReviewStatus.PENDING,
+            precheck=check.as_dict(),
+            reject_reason="",
+            created_at=at,
+        )
+        written.append((review, check.clean))
     try:
         # Two submissions of one line at once: the unique key lets one in.
         with session.begin_nested():
-            session.add(review)
+            session.add_all([r for r, _ in written])
             session.flush()
     except IntegrityError as exc:
-        raise ReviewExists(
-            "this line is already reviewed", details={"order_line_id": line.id}
-        ) from exc
+        raise ReviewExists("already reviewed", details={"order_line_ids": wanted}) from exc
     session.execute(
         update(ReviewRequest)
         .where(ReviewRequest.order_id == order.id, ReviewRequest.reviewed_at.is_(None))
         .values(reviewed_at=at)
         .execution_options(synchronize_session=False)
     )
-    _emit(session, events.REVIEW_SUBMITTED, review)
-    if check.clean:
-        _publish(session, review, by="precheck", policy=policy)
-    return review
+    for review, clean in written:
+        _emit(session, events.REVIEW_SUBMITTED, review)
+        if clean:
+            _publish(session, review, by="precheck", policy=policy)
+    return [r for r, _ in written]
 
 
 def _publish(session: Session, review: Review, *, by: str, policy: ReviewPolicy) -> None:

@@ -140,8 +140,8 @@ def write_reviews(
     at: dt.datetime,
 ) -> list[Review]:
     """Maybe review the lines of a delivered order at `at` (about 3 orders in 10): one review
-    per line through `reviews.submit_review`. Returns the reviews written (none most times;
-    a line the store refuses, e.g. one already reviewed, is skipped)."""
+    per line, all through one `reviews.submit_reviews`. Returns the reviews written (none most
+    times, or when the store refuses them, e.g. an order reviewed already)."""
     if rng.random() >= review_chance(persona_code):
         return []
     order = orders.get_order(session, order_id=order_id, details=True)
@@ -150,36 +150,27 @@ def write_reviews(
     skus = catalog.get_sellable_skus(session, sku_ids=[line.sku_id for line in order.lines])
     slugs = _category_slugs(session, {s.category_id for s in skus.values()})
     outcomes = _outcomes(session, order_id)
+    drafts = []
+    for line in order.lines:
+        snapshot = skus.get(line.sku_id)
+        plan = plan_review(
+            rng,
+            persona_code=persona_code,
+            category=slugs.get(snapshot.category_id, "") if snapshot else "",
+            outcome=outcomes.get(line.id, "kept"),
+        )
+        photos = tuple(f"{PHOTO_HOST}/{line.id}-{k}.jpg" for k in range(1, plan.photos + 1))
+        drafts.append(
+            reviews.ReviewDraft(line.id, plan.rating, plan.content, photos, plan.anonymous)
+        )
     before = session.info.get("now")
     set_clock(session, at)
-    written: list[Review] = []
     try:
-        for line in order.lines:
-            snapshot = skus.get(line.sku_id)
-            category = slugs.get(snapshot.category_id, "") if snapshot else ""
-            plan = plan_review(
-                rng,
-                persona_code=persona_code,
-                category=category,
-                outcome=outcomes.get(line.id, "kept"),
-            )
-            photos = [f"{PHOTO_HOST}/{line.id}-{k}.jpg" for k in range(1, plan.photos + 1)]
-            try:
-                with session.begin_nested():
-                    written.append(
-                        reviews.submit_review(
-                            session,
-                            customer_id=customer_id,
-                            order_number=order.number,
-                            order_line_id=line.id,
-                            rating=plan.rating,
-                            content=plan.content,
-                            photos=photos,
-                            anonymous=plan.anonymous,
-                        )
-                    )
-            except ShopOpsError:
-                continue
+        # The service checks everything before it writes: a refusal leaves nothing to undo.
+        return reviews.submit_reviews(
+            session, customer_id=customer_id, order_number=order.number, drafts=drafts
+        )
+    except ShopOpsError:
+        return []
     finally:
         set_clock(session, before)
-    return written

@@ -15,12 +15,13 @@ from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
 from shopops.config import get_settings
+from shopops.db import DriverInsertMany
 from shopops.events import OutboxEvent, emit_many
 from shopops.members import events, rules
 from shopops.members.errors import CustomerNotFound
@@ -37,6 +38,14 @@ _CUSTOMER = Customer.__table__
 _ENTRY = PointsEntry.__table__
 _COUNTERS = ("paid_orders", "total_paid", "points_balance", "growth_value", "tier_code")
 
+# One multi-row INSERT on the driver; an order earns once, so RETURNING is matched by order.
+_INSERT = DriverInsertMany(
+    _ENTRY,
+    ["customer_id", "kind", "amount", "growth", "balance_after", "ref", "reason", "order_id",
+     "expires_at", "created_at"],
+    ["id", "order_id"],
+)  # fmt: skip
+CHUNK = 500  # rows per INSERT: well inside every driver's parameter limit
 _WRITE_CUSTOMER = (
     update(_CUSTOMER)
     .where(_CUSTOMER.c.id == bindparam("cid"))
@@ -137,28 +146,24 @@ def record_orders_paid(session: Session, *, orders: Sequence[PaidOrder]) -> None
     if not entries:
         return
     _write_customers(session, state)
-    ids = session.scalars(
-        insert(_ENTRY).returning(_ENTRY.c.id, sort_by_parameter_order=True), entries
-    ).all()
+    conn = session.connection()
+    ids: dict[int, int] = {}
+    for k in range(0, len(entries), CHUNK):
+        ids.update(
+            (order_id, eid) for eid, order_id in _INSERT.execute(conn, entries[k : k + CHUNK])
+        )
     emit_many(session, events.POINTS_REDEEMED, announced)
     earned = [
         (
             events.AGGREGATE,
             e["customer_id"],
-            events.points_entry(SimpleNamespace(id=i, **e)),
+            events.points_entry(SimpleNamespace(id=ids[e["order_id"]], **e)),
             e["created_at"],
         )
-        for i, e in zip(ids, entries, strict=True)
+        for e in entries
     ]
     emit_many(session, events.points_event_name(PointsKind.EARN, 1), earned)
     emit_many(session, events.TIER_CHANGED, moves)
-
-
-class _Entry(SimpleNamespace):
-    """A ledger entry just inserted, as `events.points_entry` reads it."""
-
-    def __init__(self, entry_id: int, values: dict[str, Any]) -> None:
-        super().__init__(id=entry_id, **values)
 
 
 def _write_customers(session: Session, state: dict[int, dict[str, Any]]) -> None:

@@ -14,9 +14,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import insert, inspect
+from sqlalchemy import inspect
 from sqlalchemy.orm import Session, make_transient_to_detached
 
+from shopops.db import DriverInsertMany
 from shopops.errors import ShopOpsError
 from shopops.events import emit_many
 from shopops.orders.errors import OrderNotFound
@@ -28,9 +29,14 @@ from shopops.payments.models import Payment, PaymentStatus
 from shopops.payments.service.charges import check_payable, failure_code_of, read_callback
 from shopops.payments.service.common import gateway_or_default, parse_channel
 
-_PAYMENT = Payment.__table__
 _PAYMENT_MANAGER = inspect(Payment).class_manager
-_RETURN_ID = insert(_PAYMENT).returning(_PAYMENT.c.id, sort_by_parameter_order=True)
+_COLUMNS = [
+    "order_id", "channel", "amount", "status", "gateway_txn_id", "failure_code", "created_at",
+    "completed_at",
+]  # fmt: skip
+# One multi-row INSERT on the driver; RETURNING rows are matched by the transaction id.
+_INSERT = DriverInsertMany(Payment.__table__, _COLUMNS, ["id", "gateway_txn_id"])
+CHUNK = 500  # rows per INSERT: well inside every driver's parameter limit
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,11 +133,14 @@ def _insert(session: Session, rows: list[dict[str, Any]]) -> list[Payment]:
     a SELECT (every column is known)."""
     if not rows:
         return []
-    ids = session.scalars(_RETURN_ID, rows).all()
+    conn = session.connection()
+    ids: dict[str, int] = {}
+    for k in range(0, len(rows), CHUNK):
+        ids.update((txn, pid) for pid, txn in _INSERT.execute(conn, rows[k : k + CHUNK]))
     made = []
-    for payment_id, values in zip(ids, rows, strict=True):
+    for values in rows:
         payment: Payment = _PAYMENT_MANAGER.new_instance()
-        payment.__dict__.update(values, id=payment_id)
+        payment.__dict__.update(values, id=ids[values["gateway_txn_id"]])
         make_transient_to_detached(payment)
         session.add(payment)
         made.append(payment)

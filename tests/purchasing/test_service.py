@@ -97,6 +97,9 @@ def test_order_life_and_errors(session, shop):
     sup, wh, a, _ = shop
     po = _po(session, shop, submit=False)
     assert po.status == "draft" and po.number == f"PO{po.id:08d}"
+    assert service.list_purchase_orders(session, status="draft").total == 1
+    with pytest.raises(InvalidPurchasingField):
+        service.list_purchase_orders(session, status="lost")
     assert po.expected_at == T0 + dt.timedelta(days=5)
     assert [ln.unit_cost for ln in po.lines] == [11_000, 11_500]
     with pytest.raises(NotReceivable):

@@ -83,7 +83,8 @@ class SupplierCost(BaseModel):
 
 
 class SupplierCosts(BaseModel):
-    """Agreed unit costs; `preferred` makes this supplier the default for these SKUs."""
+    """Agreed unit costs of these SKUs (others the supplier supplies keep theirs);
+    `preferred` makes this supplier the default for these SKUs."""
 
     model_config = ConfigDict(extra="forbid")
 

@@ -198,7 +198,11 @@ def list_purchase_orders(
     if supplier_id is not None:
         filters.append(PurchaseOrder.supplier_id == supplier_id)
     if status is not None:
-        filters.append(PurchaseOrder.status == PoStatus(status).value)
+        if status not in {s.value for s in PoStatus}:
+            raise InvalidPurchasingField(
+                f"unknown status {status!r}", details={"field": "status", "value": status}
+            )
+        filters.append(PurchaseOrder.status == status)
     if sku_id is not None:
         filters.append(
             PurchaseOrder.id.in_(

@@ -22,6 +22,7 @@ from shopops.purchasing.rules import MAX_QUANTITY, RECEIVABLE, PoStatus, score
 from shopops.purchasing.service import (
     ReceiptSpec,
     get_purchase_order,
+    get_supplier,
     list_purchase_orders,
     list_suppliers,
     receive_purchase_order,
@@ -132,7 +133,7 @@ def purchasing(
 def _order_view(s: Session, po_id: int, tz: str) -> dict[str, Any]:
     po = get_purchase_order(s, po_id=po_id)
     skus = get_sellable_skus(s, sku_ids=[ln.sku_id for ln in po.lines])
-    supplier = next((x for x in list_suppliers(s) if x.id == po.supplier_id), None)
+    supplier = get_supplier(s, supplier_id=po.supplier_id)
     warehouses = {w.id: w.name for w in list_warehouses(s)}
     lines = []
     for ln in po.lines:

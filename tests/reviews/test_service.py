@@ -219,3 +219,43 @@ def test_bulk_review_requests_skip_existing(session):
     assert n == 0  # both opened by their order.delivered already
     rows = session.scalars(select(ReviewRequest).order_by(ReviewRequest.order_id)).all()
     assert [r.order_id for r in rows] == sorted([first.id, second.id])
+
+
+def test_bulk_deliveries_open_the_same_requests_as_single_ones(session):
+    from shopops.orders.rules import OrderAction
+    from shopops.orders.service import mark_shipped
+    from shopops.orders.service.moves_bulk import move_orders
+
+    set_clock(session, DELIVERED)
+    paid = [f.paid_order(session) for _ in range(3)]
+    for order in paid:
+        mark_shipped(session, order_id=order.id)
+    at = DELIVERED + dt.timedelta(hours=5)
+    move_orders(session, action=OrderAction.DELIVER, items=[(o.id, at) for o in paid])
+    rows = session.scalars(select(ReviewRequest).order_by(ReviewRequest.order_id)).all()
+    assert [(r.order_id, r.customer_id, r.requested_at) for r in rows] == [
+        (o.id, o.customer_id, at) for o in sorted(paid, key=lambda o: o.id)
+    ]
+
+
+def test_an_order_reviewed_at_once(session):
+    order = _delivered(session, skus=3)
+    drafts = [
+        reviews.ReviewDraft(order.lines[0].id, 5, LONG, tuple(PHOTOS)),
+        reviews.ReviewDraft(order.lines[1].id, 4, "好评返现"),
+    ]
+    args = {"customer_id": order.customer_id, "order_number": order.number}
+    with pytest.raises(InvalidInput):
+        reviews.submit_reviews(session, **args, drafts=[drafts[0], drafts[0]])
+    with pytest.raises(OrderLineNotFound):
+        reviews.submit_reviews(
+            session, **args, drafts=[*drafts, reviews.ReviewDraft(order.lines[0].id + 99, 5)]
+        )
+    assert reviews.list_reviews(session) == []  # a refused line refuses them all
+    written = reviews.submit_reviews(session, **args, drafts=drafts)
+    assert [r.status for r in written] == ["published", "pending"]
+    assert reviews.submit_reviews(session, **args, drafts=[]) == []
+    with pytest.raises(ReviewExists):
+        reviews.submit_reviews(
+            session, **args, drafts=[reviews.ReviewDraft(order.lines[2].id, 5), drafts[1]]
+        )

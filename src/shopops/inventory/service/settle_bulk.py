@@ -17,7 +17,6 @@ from collections.abc import Sequence
 from sqlalchemy import bindparam, insert, select, tuple_, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
-from sqlalchemy.orm.util import identity_key
 
 from shopops.events import emit_many
 from shopops.inventory import events
@@ -68,10 +67,12 @@ def commit_reservations_many(
             ),
             execution_options={"synchronize_session": False},
         ).all()
+        held = session.identity_map
         for r in rows:
-            held = session.identity_map.get(identity_key(Reservation, r.id))
-            if held is not None:
-                set_committed_value(held, "status", ReservationStatus.COMMITTED.value)
+            # A loaded reservation shows the claim (the key is `identity_key(Reservation, id)`).
+            row = held.get((Reservation, (r.id,), None)) if held else None
+            if row is not None:
+                set_committed_value(row, "status", ReservationStatus.COMMITTED.value)
             units = claimed.setdefault((ref_type, r.ref_id), {})
             units[(r.sku_id, r.warehouse_id)] = (
                 units.get((r.sku_id, r.warehouse_id), 0) + r.quantity
@@ -138,7 +139,8 @@ def commit_reservations_many(
         [{"lid": lid, "q": q} for lid, q in sorted(sold.items())],
         execution_options={"synchronize_session": False},
     )
-    for level_id, on_hand, reserved in levels.values():
-        _sync_level(session, level_id, on_hand, reserved)
-    session.execute(insert(StockMovement), moves)
+    if session.identity_map:
+        for level_id, on_hand, reserved in levels.values():
+            _sync_level(session, level_id, on_hand, reserved)
+    session.execute(insert(StockMovement.__table__), moves)
     emit_many(session, events.STOCK_CHANGED, changes)

@@ -19,7 +19,7 @@ from shopops.events import OutboxEvent
 from shopops.members.service import adjust_points
 from shopops.promotions import service as promotions
 from shopops.promotions.models import Coupon
-from shopops.promotions.schemas import PromotionCreate, TemplateCreate
+from shopops.promotions.schemas import LimitsIn, PromotionCreate, TemplateCreate
 
 
 @dataclass
@@ -32,7 +32,8 @@ class BulkShop:
 
 def build_bulk_shop(engine: Engine, base: dt.datetime | None = None) -> BulkShop:
     """Two warehouses; A: 3 + 2 units (priority order), B: 6, C: 1; an automatic spend ¥50
-    save ¥5; a 10 % coupon promotion with two coupons of c3 and one of c1; 1,000 points for c1."""
+    save ¥5 (once a customer, 2 uses); a 10 % coupon promotion (10 uses) with two coupons of c3
+    and one each of c1 and c2; 1,000 points for c1."""
     f._seq = itertools.count(1)  # the same names and codes in every store built
     promotions.clear_cache()
     with session_scope(engine) as s:
@@ -51,14 +52,21 @@ def build_bulk_shop(engine: Engine, base: dt.datetime | None = None) -> BulkShop
         auto = promotions.create_promotion(
             s,
             spec=PromotionCreate(
-                name="满50减5", kind="spend_save", params={"tiers": [[5000, 500]]}
+                name="满50减5",
+                kind="spend_save",
+                params={"tiers": [[5000, 500]]},
+                limits=LimitsIn(per_customer=1, total_uses=2),
             ),
         )
         promotions.change_status(s, promotion_id=auto.id, action="activate")
         coupon_promo = promotions.create_promotion(
             s,
             spec=PromotionCreate(
-                name="九折券", kind="percent_off", params={"percent_bp": 1000}, requires_coupon=True
+                name="九折券",
+                kind="percent_off",
+                params={"percent_bp": 1000},
+                requires_coupon=True,
+                limits=LimitsIn(budget_count=10),
             ),
         )
         promotions.change_status(s, promotion_id=coupon_promo.id, action="activate")

@@ -15,10 +15,13 @@ from tests.orders.shop import broken_invariants
 
 from shopops.db import Base, make_engine, session_scope, set_clock
 from shopops.errors import Conflict, ShopOpsError
+from shopops.orders import pricing
 from shopops.orders import service as orders
 from shopops.orders.pricing import register_order_hook, unregister_order_hook
 from shopops.orders.service.checkout_bulk import CheckoutRequest, PlacedOrder, place_orders
-from shopops.promotions.models import Coupon
+from shopops.promotions.errors import CouponExhausted
+from shopops.promotions.models import Coupon, CustomerUsage, PromotionDef
+from shopops.promotions.service import checkout_batch
 
 
 @pytest.fixture
@@ -176,6 +179,42 @@ def test_bulk_equals_single_calls(
         assert (only_a, only_b) == ([], []), name
         assert got_b[name] == got_a[name], name
     assert broken_invariants(twin) == []
+    with session_scope(twin, readonly=True) as s:  # the limits were reached, not skirted
+        assert s.scalar(select(PromotionDef.used_count).where(PromotionDef.name == "满50减5")) == 2
+        assert s.scalar(select(CustomerUsage.used).where(CustomerUsage.customer_id == 1)) == 1
+
+
+@pytest.fixture
+def batch_write_lost_once() -> Iterator[list[int]]:
+    """The promotions' batch write finds its state taken once (as after a concurrent claim)."""
+    calls: list[int] = []
+    i = next(i for i, (b, _e) in enumerate(pricing._batches) if b is checkout_batch.begin)
+
+    def end(session, write):  # type: ignore[no-untyped-def]
+        if write and not calls:
+            calls.append(1)
+            checkout_batch.end(session, False)
+            raise CouponExhausted("taken meanwhile", details={})
+        checkout_batch.end(session, write)
+
+    pricing._batches[i] = (checkout_batch.begin, end)
+    yield calls
+    pricing._batches[i] = (checkout_batch.begin, checkout_batch.end)
+
+
+def test_lost_batch_write_redoes_the_batch_through_single_hooks(
+    engine: Engine, twin: Engine, refusing_hook: None, batch_write_lost_once: list[int]
+) -> None:
+    shop_a = build_bulk_shop(engine)
+    shop_b = build_bulk_shop(twin, base=shop_a.base)
+    seq_a, seq_b = last_seq(engine), last_seq(twin)
+    single = _single(engine, _script(shop_a))
+    bulk = _bulk(twin, _script(shop_b), 40)
+    assert batch_write_lost_once == [1]
+    assert _money(bulk) == _money(single)
+    got_a = dump(engine, *_placed(single), seq_a, shop_a.base)
+    got_b = dump(twin, *_placed(bulk), seq_b, shop_b.base)
+    assert got_b == got_a
 
 
 def test_refused_items_write_nothing(engine: Engine, refusing_hook: None) -> None:

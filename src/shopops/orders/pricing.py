@@ -156,9 +156,40 @@ def unregister_order_hook(fn: OrderHook) -> None:
         _order_hooks.remove(fn)
 
 
-def run_order_hooks(session: Session, order: Any, priced: PricedCart, offers: Offers) -> None:
+def run_order_hooks(
+    session: Session, order: Any, priced: PricedCart, offers: Offers, *, batched: bool = False
+) -> None:
     for hook in _order_hooks:
-        hook(session, order, priced, offers)
+        (_twins.get(hook, hook) if batched else hook)(session, order, priced, offers)
+
+
+# Bulk checkout: a hook may declare a batch twin that reads and claims through state its
+# domain read once for the whole batch (`begin`) and writes at the end (`end(write=True)`;
+# `write=False` drops it). Twins must give what the hook gives on each item in turn.
+BatchBegin = Callable[["Session", Sequence[tuple[int, Offers]]], None]
+BatchEnd = Callable[["Session", bool], None]
+_twins: dict[Any, Any] = {}
+_batches: list[tuple[BatchBegin, BatchEnd]] = []
+
+
+def register_batch_twin(hook: Any, twin: Any, *, begin: BatchBegin, end: BatchEnd) -> None:
+    """Run `twin` in place of the discount or order hook `hook` inside a batch."""
+    _twins[hook] = twin
+    if (begin, end) not in _batches:
+        _batches.append((begin, end))
+
+
+def begin_batch(session: Session, requests: Sequence[tuple[int, Offers]]) -> None:
+    """Let the batch twins read their state for these (customer id, offers)."""
+    for begin, _end in _batches:
+        begin(session, requests)
+
+
+def end_batch(session: Session, *, write: bool) -> None:
+    """Write (or drop) what the batch twins claimed; a 4xx means the batch must be redone
+    through the single hooks (a concurrent checkout took what the batch counted on)."""
+    for _begin, end in _batches:
+        end(session, write)
 
 
 def register_discount_hook(fn: DiscountHook) -> DiscountHook:
@@ -178,12 +209,19 @@ def discount_hooks() -> tuple[DiscountHook, ...]:
 
 
 def collect_discounts(
-    session: Session, snapshot: CartSnapshot, customer: CustomerLike, offers: Offers = Offers()
+    session: Session,
+    snapshot: CartSnapshot,
+    customer: CustomerLike,
+    offers: Offers = Offers(),
+    *,
+    batched: bool = False,
 ) -> list[AppliedDiscount]:
-    """Every registered hook's discounts for this snapshot, in hook order (none by default)."""
+    """Every registered hook's discounts for this snapshot, in hook order (none by default);
+    `batched`: through the hooks' batch twins where declared (inside `begin_batch`)."""
     found: list[AppliedDiscount] = []
     for hook in _hooks:
-        found.extend(hook(session, snapshot, customer, offers, tuple(found)))
+        fn = _twins.get(hook, hook) if batched else hook
+        found.extend(fn(session, snapshot, customer, offers, tuple(found)))
     return found
 
 

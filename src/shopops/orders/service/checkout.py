@@ -83,8 +83,10 @@ def _price(
     customer: object,
     policy: CheckoutPolicy,
     offers: Offers,
+    *,
+    batched: bool = False,
 ) -> PricedCart:
-    discounts = collect_discounts(session, snapshot, customer, offers)  # type: ignore[arg-type]
+    discounts = collect_discounts(session, snapshot, customer, offers, batched=batched)  # type: ignore[arg-type]
     return price_cart(
         snapshot,
         discounts,

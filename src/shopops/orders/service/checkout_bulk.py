@@ -33,7 +33,14 @@ from shopops.members import service as members
 from shopops.members.service.checkout_bulk import get_customers_and_default_addresses
 from shopops.orders import events, rules
 from shopops.orders.errors import CartEmpty
-from shopops.orders.pricing import CheckoutPolicy, PricedCart, run_order_hooks
+from shopops.orders.pricing import (
+    CheckoutPolicy,
+    Offers,
+    PricedCart,
+    begin_batch,
+    end_batch,
+    run_order_hooks,
+)
 from shopops.orders.service.cart import check_lines, check_sellable, snapshot_of
 from shopops.orders.service.checkout import (
     NUMBER_ATTEMPTS,
@@ -86,6 +93,10 @@ class PlacedOrder:
     expires_at: dt.datetime
 
 
+class _Redo(Exception):
+    """A batch twin's final write found its state taken by a concurrent checkout."""
+
+
 class _Refused(Exception):
     """An order hook refused item `index` after earlier hooks may have written."""
 
@@ -115,15 +126,18 @@ def place_orders(
     policy = policy or CheckoutPolicy()
     clock = session.info.get("now")
     refused: dict[int, ShopOpsError] = {}
+    batched = True
     try:
         while True:
             try:
                 with session.begin_nested():
-                    return _place(session, requests, policy, refused, clock)
+                    return _place(session, requests, policy, refused, clock, batched)
             except _Refused as r:
                 refused[r.index] = r.error
-                # Rows synced by hand (points balances, stock) may show the undone writes.
-                session.expire_all()
+            except _Redo:
+                batched = False
+            # Rows synced by hand (points balances, stock) may show the undone writes.
+            session.expire_all()
     finally:
         set_clock(session, clock)
 
@@ -134,6 +148,33 @@ def _place(
     policy: CheckoutPolicy,
     refused: dict[int, ShopOpsError],
     clock: dt.datetime | None,
+    batched: bool,
+) -> list[PlacedOrder | ShopOpsError]:
+    if not batched:
+        return _place_items(session, requests, policy, refused, clock, batched=False)
+    begin_batch(
+        session, [(r.customer_id, Offers(tuple(r.coupon_codes), r.points)) for r in requests]
+    )
+    try:
+        results = _place_items(session, requests, policy, refused, clock, batched=True)
+    except BaseException:
+        end_batch(session, write=False)
+        raise
+    try:
+        end_batch(session, write=True)
+    except ShopOpsError as exc:
+        raise _Redo from exc
+    return results
+
+
+def _place_items(
+    session: Session,
+    requests: Sequence[CheckoutRequest],
+    policy: CheckoutPolicy,
+    refused: dict[int, ShopOpsError],
+    clock: dt.datetime | None,
+    *,
+    batched: bool,
 ) -> list[PlacedOrder | ShopOpsError]:
     start = now(session)
     merged = [rules.merge_lines(r.lines) for r in requests]
@@ -167,7 +208,7 @@ def _place(
             snapshot = snapshot_of(
                 customer_id=req.customer_id, lines=lines, skus=skus, channel=CHANNEL
             )
-            priced = _price(session, snapshot, customer, policy, offers)
+            priced = _price(session, snapshot, customer, policy, offers, batched=batched)
             held = book.take(lines)
         except ShopOpsError as exc:
             results.append(exc)
@@ -191,7 +232,7 @@ def _place(
         row["id"] = order_id
         try:
             # The hooks read the order's header (id, number, customer, channel, money, times).
-            run_order_hooks(session, SimpleNamespace(**row), priced, offers)
+            run_order_hooks(session, SimpleNamespace(**row), priced, offers, batched=batched)
         except ShopOpsError as exc:
             raise _Refused(i, exc) from exc
         extras = {

@@ -1,0 +1,304 @@
+"""The batch twins of the promotions' checkout hooks (bulk checkout, `orders.place_orders`).
+
+`begin` reads the state of every customer and code of the batch in one statement; the
+discount twin prices each order on it (`price_with_state`, the single hook's rules); the
+order twin checks and claims in memory what `claim_promotions` claims with conditional
+UPDATEs, so the next order of the batch sees it; `end` writes all claims in a few statements.
+Those writes are still conditional: if a concurrent checkout took a use, a coupon or budget
+the batch counted on, `end` raises and the caller redoes the batch through the single hooks.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Integer, bindparam, case, insert, literal, update
+from sqlalchemy.orm import Session
+
+from shopops.db import now
+from shopops.events import emit
+from shopops.orders.pricing import AppliedDiscount, CartSnapshot, Offers, PricedCart
+from shopops.promotions import events
+from shopops.promotions.errors import CouponExhausted, PromotionLimitReached
+from shopops.promotions.models import Campaign, Coupon, CouponStatus, CustomerUsage, Redemption
+from shopops.promotions.rules import normalize_code
+from shopops.promotions.service.checkout import (
+    _CACHE,
+    GRANTS_KEY,
+    SOURCE_COUPON,
+    SOURCE_PROMOTION,
+    SUSPENDED,
+    price_promotions,
+    price_with_state,
+)
+from shopops.promotions.service.checkout_state import BatchState, read_batch_state
+from shopops.promotions.service.claims import _claim_counters, _dialect_insert, claim_promotions
+
+BATCH_KEY = "promotions.batch"
+
+
+@dataclass(slots=True)
+class _Batch:
+    state: BatchState
+    uses: dict[int, int] = field(default_factory=dict)  # counted promotion → uses claimed
+    spent: dict[int, int] = field(default_factory=dict)
+    coupons: list[dict[str, Any]] = field(default_factory=list)
+    customer_uses: dict[int, dict[int, int]] = field(default_factory=dict)
+    limits: dict[int, int] = field(default_factory=dict)
+    campaigns: dict[int, list[int]] = field(default_factory=dict)  # id → [charged, orders]
+    redemptions: list[dict[str, Any]] = field(default_factory=list)
+
+
+def begin(session: Session, requests: Sequence[tuple[int, Offers]]) -> None:
+    if SUSPENDED.get():
+        return
+    codes = {normalize_code(c) for _, offers in requests for c in offers.coupon_codes}
+    state = read_batch_state(session, customer_ids=[c for c, _ in requests], codes=sorted(codes))
+    session.info[BATCH_KEY] = _Batch(state)
+
+
+def price_in_batch(
+    session: Session,
+    snapshot: CartSnapshot,
+    customer: Any,
+    offers: Offers,
+    earlier: Sequence[AppliedDiscount] = (),
+) -> list[AppliedDiscount]:
+    """`price_promotions` on the batch's state."""
+    batch: _Batch | None = session.info.get(BATCH_KEY)
+    if batch is None or SUSPENDED.get():
+        return price_promotions(session, snapshot, customer, offers, earlier)
+    session.info.pop(GRANTS_KEY, None)
+    codes = sorted({normalize_code(c) for c in offers.coupon_codes})
+    view = batch.state.view(snapshot.customer_id, codes)
+    return price_with_state(session, snapshot, customer, codes, view)
+
+
+def _limits(promotion_id: int, revision: str) -> Any:
+    return _CACHE[(promotion_id, revision)].promo.limits
+
+
+def claim_in_batch(session: Session, order: Any, priced: PricedCart, offers: Offers) -> None:
+    """`claim_promotions` against the batch's state: the same checks, the same redemptions
+    and events; the counters move in memory until `end`."""
+    batch: _Batch | None = session.info.get(BATCH_KEY)
+    if batch is None:
+        claim_promotions(session, order, priced, offers)
+        return
+    stash = session.info.pop(GRANTS_KEY, None)
+    if SUSPENDED.get() or not stash or stash[0] != order.customer_id:
+        return
+    refs = {d.reference for d in priced.discounts if d.source in (SOURCE_PROMOTION, SOURCE_COUPON)}
+    grants = [g for g in stash[1] if g.reference in refs]
+    if not grants:
+        return
+    granted = {d.reference: d.amount for d in priced.discounts}
+    at = now(session)
+    state = batch.state
+    uses: dict[int, int] = {}
+    spent: dict[int, int] = {}
+    for g in grants:
+        if g.counted:
+            uses[g.promotion_id] = uses.get(g.promotion_id, 0) + 1
+            spent[g.promotion_id] = spent.get(g.promotion_id, 0) + g.charged
+    for pid, n in uses.items():  # _claim_counters' conditions
+        rev, used, spent_now, camp = state.promos[pid]
+        lim = _limits(pid, rev)
+        if (
+            (lim.total_uses is not None and used + n > lim.total_uses)
+            or (lim.budget_count is not None and used + n > lim.budget_count)
+            or (lim.budget_amount is not None and spent_now + spent[pid] > lim.budget_amount)
+        ):
+            raise PromotionLimitReached(
+                "a promotion's uses or budget ran out while this order was placed; try again",
+                details={"promotion_ids": sorted(uses)},
+            )
+    coupon_ids = [g.coupon_id for g in grants if g.coupon_id is not None]
+    by_id = {row[0]: code for code, row in state.coupons.items()}
+    for coupon_id in coupon_ids:
+        row = state.coupons[by_id[coupon_id]]
+        if row[3] != CouponStatus.ISSUED or row[2] != order.customer_id:
+            raise CouponExhausted(
+                "a coupon was used by another order at the same time",
+                details={"coupon_ids": coupon_ids, "reason": "already_redeemed"},
+            )
+    limited = {g.promotion_id: g.per_customer for g in grants if g.per_customer is not None}
+    mine = state.uses.get(order.customer_id, {})
+    per_order = {p: sum(1 for g in grants if g.promotion_id == p) for p in limited}
+    over = sorted(p for p, n in per_order.items() if mine.get(p, 0) + n > limited[p])
+    if over:
+        raise PromotionLimitReached(
+            "you have used this promotion as often as it allows",
+            details={"promotion_ids": over, "reason": "customer_limit"},
+        )
+    camp: dict[int, int] = {}
+    for g in grants:
+        if g.campaign_id is not None:
+            camp[g.campaign_id] = camp.get(g.campaign_id, 0) + g.charged
+    for cid, charged in camp.items():
+        budget = state.campaigns.get(cid)
+        if budget is not None and budget.amount_left < charged:
+            raise PromotionLimitReached(
+                "the campaign's budget ran out while this order was placed; try again",
+                details={"campaign_ids": sorted(camp), "reason": "campaign_budget"},
+            )
+    # Everything holds: claim in memory, as the single hook's UPDATEs would.
+    for pid, n in uses.items():
+        rev, used, spent_now, c = state.promos[pid]
+        state.promos[pid] = (rev, used + n, spent_now + spent[pid], c)
+        batch.uses[pid] = batch.uses.get(pid, 0) + n
+        batch.spent[pid] = batch.spent.get(pid, 0) + spent[pid]
+    for coupon_id in coupon_ids:
+        code = by_id[coupon_id]
+        row = state.coupons[code]
+        state.coupons[code] = (row[0], row[1], row[2], CouponStatus.REDEEMED, row[4], row[5])
+        batch.coupons.append(
+            {"cid": coupon_id, "owner": order.customer_id, "oid": order.id, "at": at}
+        )
+    for p, n in per_order.items():
+        mine[p] = mine.get(p, 0) + n
+        claimed = batch.customer_uses.setdefault(order.customer_id, {})
+        claimed[p] = claimed.get(p, 0) + n
+        batch.limits[p] = limited[p]
+    state.uses[order.customer_id] = mine
+    for cid, charged in camp.items():
+        budget = state.campaigns.get(cid)
+        if budget is not None:
+            state.campaigns[cid] = dataclasses.replace(
+                budget, amount_left=budget.amount_left - charged
+            )
+        totals = batch.campaigns.setdefault(cid, [0, 0])
+        totals[0] += charged
+        totals[1] += 1
+    rows = [
+        {
+            "promotion_id": g.promotion_id,
+            "coupon_id": g.coupon_id,
+            "campaign_id": g.campaign_id,
+            "campaign_phase": g.phase,
+            "order_id": order.id,
+            "customer_id": order.customer_id,
+            "code": g.code,
+            "amount": granted.get(g.reference, g.amount),
+            "shipping_amount": g.shipping_amount,
+            "cashback": g.cashback,
+            "gifts": list(g.gifts),
+            "charged": g.charged,
+            "line_amounts": {str(k): v for k, v in g.line_amounts.items()},
+            "status": "active",
+            "created_at": at,
+        }
+        for g in grants
+    ]
+    batch.redemptions.extend(rows)
+    emit(
+        session,
+        events.PROMOTION_APPLIED,
+        aggregate_type=events.ORDER_AGGREGATE,
+        aggregate_id=order.id,
+        payload=events.applied(order, [(g.kind, row) for g, row in zip(grants, rows, strict=True)]),
+        occurred_at=at,
+    )
+    used_rows = [row for row in rows if row["coupon_id"] is not None]
+    if used_rows:
+        emit(
+            session,
+            events.COUPON_REDEEMED,
+            aggregate_type=events.ORDER_AGGREGATE,
+            aggregate_id=order.id,
+            payload=events.coupons_moved(order.id, order.customer_id, used_rows),
+            occurred_at=at,
+        )
+
+
+_REDEEM = (
+    update(Coupon.__table__)
+    .where(
+        Coupon.__table__.c.id == bindparam("cid"),
+        Coupon.__table__.c.status == CouponStatus.ISSUED,
+        Coupon.__table__.c.customer_id == bindparam("owner"),
+    )
+    .values(status=CouponStatus.REDEEMED, order_id=bindparam("oid"), redeemed_at=bindparam("at"))
+)
+
+
+def end(session: Session, write: bool) -> None:
+    """Write the batch's claims (conditional, checked: 409 when a concurrent checkout took
+    what the batch counted on), or drop them."""
+    batch: _Batch | None = session.info.pop(BATCH_KEY, None)
+    if batch is None or not write:
+        return
+    if batch.uses:
+        _claim_counters(session, batch.uses, batch.spent)
+    if batch.coupons:
+        done = 0
+        if session.get_bind().dialect.supports_sane_multi_rowcount:
+            done = session.execute(_REDEEM, batch.coupons).rowcount  # type: ignore[attr-defined]
+        else:
+            for row in batch.coupons:
+                done += session.execute(_REDEEM, row).rowcount  # type: ignore[attr-defined]
+        if done != len(batch.coupons):
+            raise CouponExhausted(
+                "a coupon was used by another order at the same time",
+                details={"reason": "already_redeemed"},
+            )
+    if batch.customer_uses:
+        _claim_usage(session, batch.customer_uses, batch.limits)
+    if batch.campaigns:
+        c = Campaign
+        charged = {k: v[0] for k, v in batch.campaigns.items()}
+        orders = {k: v[1] for k, v in batch.campaigns.items()}
+        res = session.execute(
+            update(c)
+            .where(
+                c.id.in_(list(charged)),
+                (c.budget_amount.is_(None))
+                | (c.spent_amount + _case(c.id, charged) <= c.budget_amount),
+            )
+            .values(
+                spent_amount=c.spent_amount + _case(c.id, charged),
+                uses_count=c.uses_count + _case(c.id, orders),
+            ),
+            execution_options={"synchronize_session": False},
+        )
+        if res.rowcount != len(charged):  # type: ignore[attr-defined]
+            raise PromotionLimitReached(
+                "the campaign's budget ran out while this order was placed; try again",
+                details={"campaign_ids": sorted(charged), "reason": "campaign_budget"},
+            )
+    if batch.redemptions:
+        session.execute(insert(Redemption.__table__), batch.redemptions)
+
+
+def _case(column: Any, values: dict[int, int]) -> Any:
+    return case(
+        {k: literal(v, Integer()) for k, v in values.items()}, value=column, else_=literal(0)
+    )
+
+
+def _claim_usage(
+    session: Session, claimed: dict[int, dict[int, int]], limits: dict[int, int]
+) -> None:
+    """`_claim_customer_usage` for every customer of the batch in one upsert."""
+    t = CustomerUsage.__table__
+    rows = [
+        {"promotion_id": p, "customer_id": c, "used": n}
+        for c, uses in sorted(claimed.items())
+        for p, n in sorted(uses.items())
+    ]
+    ins = _dialect_insert(session)(t).values(rows)
+    limit = case({k: literal(v, Integer()) for k, v in limits.items()}, value=t.c.promotion_id)
+    stmt = ins.on_conflict_do_update(
+        index_elements=[t.c.promotion_id, t.c.customer_id],
+        set_={"used": t.c.used + ins.excluded.used},
+        where=t.c.used + ins.excluded.used <= limit,
+    ).returning(t.c.promotion_id, t.c.customer_id)
+    done = {(r[0], r[1]) for r in session.execute(stmt)}
+    if len(done) != len(rows):
+        raise PromotionLimitReached(
+            "you have used this promotion as often as it allows",
+            details={"reason": "customer_limit"},
+        )

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, Index, Integer, String, insert, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from shopops.db import Base, UTCDateTime, now
+from shopops.db import Base, UTCDateTime, now, set_clock
 
 
 class OutboxEvent(Base):
@@ -140,9 +140,14 @@ def emit_many(
         bulk = _bulk.get(handler)
         if bulk is not None:
             bulk(session, events)
-        else:
+            continue
+        prior = session.info.get("now")
+        try:
             for event in events:
+                set_clock(session, event.occurred_at)  # as `emit` at that moment would run it
                 handler(session, event)
+        finally:
+            session.info["now"] = prior
     return events
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from shopops.db import now
 from shopops.events import (
     OutboxEvent,
     emit,
@@ -18,6 +19,7 @@ from shopops.events import (
 def test_emit_many_writes_in_order_and_runs_handlers(session: Session) -> None:
     seen: list[str] = []
     bulk_calls: list[int] = []
+    clocks: list[tuple[dt.datetime, dt.datetime]] = []
 
     def one(_s: Session, event: OutboxEvent) -> None:
         seen.append(event.aggregate_id)
@@ -25,8 +27,9 @@ def test_emit_many_writes_in_order_and_runs_handlers(session: Session) -> None:
     def twin(_s: Session, events: list[OutboxEvent]) -> None:
         bulk_calls.append(len(events))
 
-    def plain(_s: Session, event: OutboxEvent) -> None:
+    def plain(s: Session, event: OutboxEvent) -> None:
         seen.append("p" + event.aggregate_id)
+        clocks.append((now(s), event.occurred_at))
 
     subscribe("test.happened", one)
     subscribe("test.happened", plain)
@@ -48,3 +51,6 @@ def test_emit_many_writes_in_order_and_runs_handlers(session: Session) -> None:
     # The bulk twin replaces `one` in emit_many; `plain` has none and runs per event.
     assert seen == ["0", "p0", "p1", "p2", "p3"]
     assert bulk_calls == [3]
+    # A handler with no twin runs at each event's own moment, as `emit` then would.
+    assert [a == b for a, b in clocks[1:]] == [True, True, True]
+    assert clocks[2][0] == base + dt.timedelta(hours=2)

@@ -2,19 +2,22 @@
 
 The set-based twin of `coupons.on_order_paid`: one look for an active first-order template
 serves the whole batch (a shop without one, the usual case, pays one query per batch); with
-one, each event's customer is checked and rewarded in order, at the event's moment, through
-the same issuing code as the single handler.
+one, the batch's paid-order counts are read in one statement and the customers whose count
+lets them in are rewarded in order, each at its event's moment (`issue_on_trigger_many`).
 """
 
 from __future__ import annotations
+
+import datetime as dt
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shopops.events import OutboxEvent
+from shopops.members.errors import CustomerNotFound
+from shopops.members.service.membership import paid_order_counts
 from shopops.promotions.models import CouponTemplate
-from shopops.promotions.service import profile
-from shopops.promotions.service.coupons import _issue_on_trigger
+from shopops.promotions.service.coupons import issue_on_trigger_many
 
 
 def on_orders_paid(session: Session, batch: list[OutboxEvent]) -> None:
@@ -22,7 +25,8 @@ def on_orders_paid(session: Session, batch: list[OutboxEvent]) -> None:
 
     The single handler runs before the members' one on each event, so it sees the customer's
     paid orders before this one; here the members' twin has not run yet either, so the count
-    is the stored one plus this customer's earlier events in the batch.
+    is the stored one plus this customer's earlier events in the batch. An unknown customer
+    is 404 `customer_not_found`, as the profile read of the single handler.
     """
     exists = session.scalar(
         select(CouponTemplate.id)
@@ -31,16 +35,16 @@ def on_orders_paid(session: Session, batch: list[OutboxEvent]) -> None:
     )
     if exists is None or not batch:
         return
-    clock = session.info.get("now")
-    earlier: dict[int, int] = {}
-    try:
-        for event in batch:
-            customer_id = int(event.payload["customer_id"])
-            before = earlier.get(customer_id, 0)
-            earlier[customer_id] = before + 1
-            if profile.paid_orders(session, customer_id=customer_id) + before > 1:
-                continue
-            session.info["now"] = event.occurred_at
-            _issue_on_trigger(session, trigger="first_order", customer_id=customer_id)
-    finally:
-        session.info["now"] = clock
+    customer_ids = [int(e.payload["customer_id"]) for e in batch]
+    paid = paid_order_counts(session, customer_ids=customer_ids)
+    grants: list[tuple[int, dt.datetime]] = []
+    for customer_id, event in zip(customer_ids, batch, strict=True):
+        if customer_id not in paid:
+            raise CustomerNotFound(
+                f"no customer {customer_id}", details={"customer_id": customer_id}
+            )
+        before = paid[customer_id]
+        paid[customer_id] = before + 1
+        if before <= 1:
+            grants.append((customer_id, event.occurred_at))
+    issue_on_trigger_many(session, trigger="first_order", grants=grants)

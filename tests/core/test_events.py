@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from shopops.db import now
+from shopops.db import now, set_clock
 from shopops.events import (
     OutboxEvent,
     emit,
@@ -31,13 +33,19 @@ def test_emit_many_writes_in_order_and_runs_handlers(session: Session) -> None:
         seen.append("p" + event.aggregate_id)
         clocks.append((now(s), event.occurred_at))
 
+    base = dt.datetime(2026, 5, 1, tzinfo=dt.UTC)
     subscribe("test.happened", one)
     subscribe("test.happened", plain)
     subscribe_bulk(one, twin)
     try:
+        set_clock(session, base)
         emit(session, "test.happened", aggregate_type="t", aggregate_id=0, payload={"k": 0})
-        events = emit_many(session, "test.happened", [("t", i, {"k": i}, None) for i in (1, 2, 3)])
+        items = [
+            ("t", i, {"k": i}, base + dt.timedelta(hours=i) if i > 1 else None) for i in (1, 2, 3)
+        ]
+        events = emit_many(session, "test.happened", items)
         assert emit_many(session, "test.happened", []) == []
+        assert now(session) == base  # the caller's clock is left as it was
     finally:
         unsubscribe("test.happened", one)
         unsubscribe("test.happened", plain)
@@ -48,9 +56,14 @@ def test_emit_many_writes_in_order_and_runs_handlers(session: Session) -> None:
     assert [r.aggregate_id for r in rows] == ["0", "1", "2", "3"]
     assert [r.payload for r in rows] == [{"k": k} for k in range(4)]
     assert {r.id for r in rows[1:]} == {e.id for e in events}
-    # The bulk twin replaces `one` in emit_many; `plain` has none and runs per event.
+    assert [r.occurred_at for r in rows[1:]] == [
+        base,
+        base + dt.timedelta(hours=2),
+        base + dt.timedelta(hours=3),
+    ]
+    # The bulk twin replaces `one` in emit_many; `plain` has none and runs per event, each at
+    # its event's own moment, as `emit` then would.
     assert seen == ["0", "p0", "p1", "p2", "p3"]
     assert bulk_calls == [3]
-    # A handler with no twin runs at each event's own moment, as `emit` then would.
-    assert [a == b for a, b in clocks[1:]] == [True, True, True]
+    assert [a == b for a, b in clocks] == [True] * 4
     assert clocks[2][0] == base + dt.timedelta(hours=2)

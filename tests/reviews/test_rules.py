@@ -108,3 +108,15 @@ def test_summary_shares_are_bounded(counts):
     if s.count:
         assert 1 <= s.average <= 5
         assert 0 <= s.good_rate <= 1 and 0 <= s.photo_share <= 1
+
+
+def test_segmentation_keeps_ascii_runs_whole():
+    words = rules.segment("操作很简单，USB接口 加我微信vx123")
+    assert "操作" in words and "usb" in words and "加我微信" in words and "vx123" in words
+    assert "操" not in words and "sb" not in words
+
+
+def test_jieba_segmentation_agrees_when_installed():
+    pytest.importorskip("jieba")
+    assert rules.precheck("操作很简单，usb接口很稳").clean
+    assert set(rules.precheck("好评返现，加微信").banned) == {"好评返现", "加微信"}

@@ -13,6 +13,7 @@ from shopops.orders.service.cart import (
     view_cart,
 )
 from shopops.orders.service.checkout import RESERVATION_REF, place_order, preview_checkout
+from shopops.orders.service.checkout_bulk import CheckoutRequest, PlacedOrder, place_orders
 from shopops.orders.service.lifecycle import (
     cancel_customer_order,
     cancel_order,
@@ -39,6 +40,8 @@ __all__ = [
     "RESERVATION_REF",
     "CartLineView",
     "CartView",
+    "CheckoutRequest",
+    "PlacedOrder",
     "add_to_cart",
     "cancel_customer_order",
     "cancel_order",
@@ -59,6 +62,7 @@ __all__ = [
     "order_numbers",
     "order_timeline",
     "place_order",
+    "place_orders",
     "preview_checkout",
     "record_refund",
     "reject_refund",

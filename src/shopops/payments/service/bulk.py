@@ -60,7 +60,8 @@ def pay_orders(
     refused it and wrote nothing (unknown_channel, order_not_found, order_not_payable — also
     for an order an earlier attempt of the batch has paid). The gateway is asked in the same
     order as the single calls would ask it, so a seeded gateway gives the same outcomes. The
-    session's clock is left as it was.
+    session's clock is left as it was (it is never read). An error past the checks (a
+    subscriber's) propagates with the batch's writes made: run the call in a savepoint.
     """
     for attempt in attempts:
         if attempt.at.tzinfo is None:

@@ -4,6 +4,7 @@ turn, refused requests writing nothing, and no oversell."""
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,10 +12,11 @@ import pytest
 from sqlalchemy import Engine, select, text
 from tests.conftest import PG_URL, sibling_database
 from tests.orders.bulk_store import BulkShop, build_bulk_shop, dump, last_seq
-from tests.orders.shop import broken_invariants
+from tests.orders.shop import broken_invariants, build_shop, new_customer, order_count, stock
 
 from shopops.db import Base, make_engine, session_scope, set_clock
 from shopops.errors import Conflict, ShopOpsError
+from shopops.inventory.errors import OutOfStock
 from shopops.orders import pricing
 from shopops.orders import service as orders
 from shopops.orders.pricing import register_order_hook, unregister_order_hook
@@ -239,4 +241,46 @@ def test_no_oversell_across_a_batch(engine: Engine, twin: Engine) -> None:
     results = _bulk(engine, reqs, 8)
     assert [isinstance(r, PlacedOrder) for r in results] == [True] * 5 + [False] * 3
     assert results[5:] == ["out_of_stock"] * 3
+    assert broken_invariants(engine) == []
+
+
+def test_concurrent_batches_and_single_checkouts_never_oversell(engine: Engine) -> None:
+    units, batches = 7, 4
+    shop = build_shop(engine, stock=units)
+    sku, other = shop.skus[0], shop.skus[1]
+    customers = [new_customer(engine) for _ in range(batches + 2)]
+    barrier = threading.Barrier(batches + 2)
+    placed: list[int] = []
+    errors: list[BaseException] = []
+
+    def batch(customer_id: int) -> None:
+        try:
+            barrier.wait(timeout=10)
+            with session_scope(engine) as s:
+                reqs = [CheckoutRequest(customer_id, [(other, 1), (sku, 1)]) for _ in range(3)]
+                results = place_orders(s, requests=reqs)
+            placed.extend(r.id for r in results if isinstance(r, PlacedOrder))
+            assert {r.code for r in results if isinstance(r, ShopOpsError)} <= {"out_of_stock"}
+        except BaseException as exc:  # collected: a thread's failure must fail the test
+            errors.append(exc)
+
+    def single(customer_id: int) -> None:
+        try:
+            barrier.wait(timeout=10)
+            with session_scope(engine) as s:
+                placed.append(orders.place_order(s, customer_id=customer_id, lines=[(sku, 1)]).id)
+        except OutOfStock:
+            pass
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=batch, args=(c,)) for c in customers[:batches]]
+    threads += [threading.Thread(target=single, args=(c,)) for c in customers[batches:]]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert errors == []
+    assert len(placed) == units == order_count(engine)
+    assert stock(engine, sku) == (units, units)
     assert broken_invariants(engine) == []

@@ -57,7 +57,7 @@ def test_orders_arrive_late_or_in_parts_and_reach_stock(session, engine):
         sku = list(skus.values())[n % len(skus)]
         at = AT + dt.timedelta(days=n)
         po_id, expected = sim.open_purchase_order(
-            session, sku_id=sku, warehouse_id=wh.id, quantity=200, at=at
+            session, lines=[(sku, 200)], warehouse_id=wh.id, at=at
         )
         lead = service.get_supplier(
             session, supplier_id=service.get_purchase_order(session, po_id=po_id).supplier_id
@@ -75,7 +75,7 @@ def test_orders_arrive_late_or_in_parts_and_reach_stock(session, engine):
     assert accepted + rejected == 60 * 200
     later = AT + dt.timedelta(days=12)
     _, expected = sim.open_purchase_order(
-        session, sku_id=skus["misc"], warehouse_id=wh.id, quantity=5, at=AT, expected_at=later
+        session, lines=[(skus["misc"], 5)], warehouse_id=wh.id, at=AT, expected_at=later
     )
     assert expected == later
     assert 0.005 < rejected / (accepted + rejected) < 0.025

@@ -27,6 +27,7 @@ from shopops.db import session_scope, set_clock
 from shopops.inventory import service as inventory
 from shopops.sim import calendar, personas, shoppers, traffic
 from shopops.sim import promotions as sim_promotions
+from shopops.sim import purchasing as sim_purchasing
 from shopops.sim.catalog import Shop
 from shopops.sim.lifecycle import Action, Lifecycle, Outcome
 from shopops.sim.model import Incident, Scenario
@@ -37,7 +38,7 @@ from shopops.tracking.feed import Batch
 STATE_FILE = "sim_state.pickle"
 RAMP_FLOOR = 0.35  # a new shop starts at this share of its target traffic
 RETURNING_BUY = 0.55  # a customer who comes back buys again this often
-LEAD_DAYS = (3, 6)  # purchase-order lead time
+LEAD_DAYS = (3, 7)  # suppliers' lead times: the reorder threshold covers the longest
 COVER_DAYS = 20  # a purchase order covers this many days of sales
 WINDOW = 4  # hours: a day's work goes to the store in batches this long
 Progress = Callable[[int, int], None]
@@ -73,6 +74,7 @@ class State:
     cpc_day: tuple[dt.date | None, dict[str, int]] = (None, {})
     done_until: dt.datetime | None = None
     promos_made: set[str] = field(default_factory=set)  # dated promotions already created
+    suppliers: dict[int, int] = field(default_factory=dict)  # SKU → its supplier
     registered: int = 0
     orders: int = 0
     paid: int = 0
@@ -321,15 +323,19 @@ class DayRun:
                 s.po += 1
                 qty = max(10, math.ceil(s.sales.get(sku, 1.0) * COVER_DAYS))
                 arrive = _local(end, self.tz, 9 * 3600)
-                s.lifecycle.schedule(
-                    arrive, "receipt", sku, s.shop.warehouse_ids[0], qty, f"PO{s.po:06d}"
-                )
+                po_id, _ = sim_purchasing.open_purchase_order(
+                    session, lines=[(sku, qty)], warehouse_id=s.shop.warehouse_ids[0], at=at,
+                    expected_at=arrive,
+                )  # fmt: skip
+                s.lifecycle.schedule(arrive, "receipt", po_id)
                 s.on_order[sku] = end
         for sku, arrival in list(s.on_order.items()):
             if arrival <= self.day:
                 del s.on_order[sku]
         set_clock(session, at)
         stock = inventory.available(session, sku_ids=s.shop.sku_ids)
+        # What to reorder today, one purchase order per supplier (as a buyer orders).
+        needs: dict[int, list[tuple[int, int]]] = {}
         for sku in s.shop.sku_ids:
             if sku in s.on_order or sku in s.blocked:
                 continue
@@ -340,15 +346,20 @@ class DayRun:
                 s.truth.stockouts.append(
                     {"sku_id": sku, "start": self.day.isoformat(), "end": None, "injected": False}
                 )
-            lead = self.rng.randint(*LEAD_DAYS)
-            arrival = self.day + dt.timedelta(days=lead)
             qty = max(5, math.ceil(rate * COVER_DAYS))
+            needs.setdefault(s.suppliers.get(sku, 0), []).append((sku, qty))
+        for lines in needs.values():
             s.po += 1
-            s.lifecycle.schedule(
-                _local(arrival, self.tz, self.rng.uniform(9, 17) * 3600), "receipt",
-                sku, s.shop.warehouse_ids[s.po % len(s.shop.warehouse_ids)], qty, f"PO{s.po:06d}",
+            # The supplier's lead time sets the expected arrival (23:59 + lead days); the
+            # truck comes 9–17 h that day, or later when receive_purchase_order says so.
+            po_id, expected = sim_purchasing.open_purchase_order(
+                session, lines=lines, at=at,
+                warehouse_id=s.shop.warehouse_ids[s.po % len(s.shop.warehouse_ids)],
             )  # fmt: skip
-            s.on_order[sku] = arrival
+            arrive = expected - dt.timedelta(hours=self.rng.uniform(7, 15))
+            s.lifecycle.schedule(arrive, "receipt", po_id)
+            for sku, _qty in lines:
+                s.on_order[sku] = arrive.astimezone(self.tz).date()
 
     def _batch(self, received: dt.datetime) -> Batch:
         # The day's sign-ins and events in bulk: one sync each, the same frames and checks.

@@ -27,6 +27,7 @@ from shopops.orders import service as orders
 from shopops.payments import service as payments
 from shopops.payments.gateway import SimulatedGateway
 from shopops.sim import bulk
+from shopops.sim import purchasing as sim_purchasing
 from shopops.sim.personas import PAY_CHANNELS
 
 CARRIERS = (("sf", 30), ("jd", 20), ("zto", 25), ("yto", 20), ("ems", 5))
@@ -332,6 +333,15 @@ class Lifecycle:
         out.refunded += 1 if request.status == "refunded" else 0
 
     def _receipt(self, session: Session, action: Action, out: Outcome) -> None:
+        if len(action.args) == 1:  # a purchase order (sim.purchasing): late parts come back
+            got = sim_purchasing.receive_purchase_order(
+                session, po_id=action.args[0], at=action.at, rng=self.rng
+            )
+            out.received_units += got.accepted
+            if got.next_at is not None:
+                self.schedule(got.next_at, "receipt", action.args[0])
+            return
+        # A receipt scheduled by a state saved before purchase orders existed.
         sku_id, warehouse_id, quantity, po = action.args
         inventory.receive_stock(
             session,

@@ -131,22 +131,21 @@ def seed_suppliers(session: Session, *, sku_ids: Sequence[int]) -> dict[int, int
 def open_purchase_order(
     session: Session,
     *,
-    sku_id: int,
+    lines: Sequence[tuple[int, int]],
     warehouse_id: int,
-    quantity: int,
     at: dt.datetime,
     expected_at: dt.datetime | None = None,
 ) -> tuple[int, dt.datetime]:
-    """A submitted order of `quantity` units to the SKU's supplier at its agreed cost, into
-    `warehouse_id`, placed at `at` and expected `expected_at` (default: at + the supplier's
-    lead time). Returns (purchase order id, expected arrival)."""
+    """A submitted order of `lines` ((sku, units), all from one supplier, as a buyer orders)
+    at their agreed costs, into `warehouse_id`, placed at `at` and expected `expected_at`
+    (default: at + the supplier's lead time). Returns (purchase order id, expected arrival)."""
     set_clock(session, at)
-    terms = purchasing.supplier_for_sku(session, sku_id=sku_id)
+    terms = purchasing.supplier_for_sku(session, sku_id=lines[0][0])
     po = purchasing.create_purchase_order(
         session,
         supplier_id=terms.supplier_id,
         warehouse_id=warehouse_id,
-        lines=[purchasing.LineSpec(sku_id, quantity)],
+        lines=[purchasing.LineSpec(sku, quantity) for sku, quantity in lines],
         expected_at=expected_at,
         note=NOTE,
         submit=True,

@@ -26,6 +26,7 @@ from shopops.config import Settings
 from shopops.db import make_engine, session_scope, set_clock
 from shopops.errors import ShopOpsError
 from shopops.payments.gateway import SimulatedGateway
+from shopops.sim import purchasing as sim_purchasing
 from shopops.sim import traffic
 from shopops.sim.catalog import build_catalog
 from shopops.sim.compaction import BackgroundCompactor
@@ -81,6 +82,7 @@ def _new_state(engine: Engine, config: SimulationConfig, start: dt.date, tz: Zon
         # A growing shop opens with stock for its first weeks' traffic, not its target's.
         opening = config.visitors * (RAMP_FLOOR if SCENARIOS[config.scenario].ramp else 1.0)
         shop = build_catalog(session, config.seed, rng, opened, max(1, round(opening)))
+        suppliers = sim_purchasing.seed_suppliers(session, sku_ids=shop.sku_ids)
         create_standing(session, opened)
     settings_rates = {"wechat_pay": 0.92, "alipay": 0.93, "unionpay": 0.88}
     gateway = SimulatedGateway(
@@ -98,6 +100,7 @@ def _new_state(engine: Engine, config: SimulationConfig, start: dt.date, tz: Zon
         cpc=traffic.CpcWalk(config.seed),
         next_day=start,
         done_until=opened,
+        suppliers=suppliers,
     )
 
 

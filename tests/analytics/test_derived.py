@@ -8,12 +8,15 @@ import datetime as dt
 import os
 import shutil
 
+import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 from tests.analytics.reference import expected
 from tests.analytics.test_metrics import AVAILABLE, same
 from tests.analytics.warehouse_fixture import write_warehouse
 
+from shopops.analytics.analyses.retention import retention
+from shopops.analytics.analyses.rfm import rfm
 from shopops.analytics.engine import Warehouse
 from shopops.analytics.metrics import evaluate
 from shopops.analytics.periods import parse_period
@@ -25,7 +28,12 @@ from shopops.warehouse import derived
 def summarised(tmp_path_factory):
     root = tmp_path_factory.mktemp("wh-derived")
     rows = write_warehouse(root)
-    assert sorted(derived.refresh_derived(root)) == ["delivery_lag", "first_paid", "first_seen"]
+    assert sorted(derived.refresh_derived(root)) == [
+        "delivery_lag",
+        "first_paid",
+        "first_seen",
+        "paid_days",
+    ]
     return root, rows
 
 
@@ -57,6 +65,43 @@ def test_summaries_hold_each_first_date(summarised):
         if r["delivered_at"]
     ]
     assert info["max_lag_days"] == max(lags) > 0 and info["min_lag_days"] == min(lags)
+
+
+def test_paid_days_hold_each_customers_paid_days(summarised):
+    root, rows = summarised
+    want: dict = {}
+    for r in rows["fact_orders"]:
+        if r.get("customer_id") is None or r.get("paid_date") is None:
+            continue
+        n, m = want.get((r["customer_id"], r["paid_date"]), (0, None))
+        if r.get("paid_amount") is not None:
+            m = (m or 0) + r["paid_amount"]
+        want[(r["customer_id"], r["paid_date"])] = (n + 1, m)
+    got = pq.read_table(derived.path_of(root, derived.PAID_DAYS)).to_pylist()
+    assert {(g["customer_id"], g["paid_date"]): (g["orders"], g["amount"]) for g in got} == want
+    keys = [(g["customer_id"], g["paid_date"]) for g in got]
+    assert keys == sorted(keys)
+
+
+@pytest.mark.parametrize("as_of", [dt.date(2026, 11, 11), dt.date(2026, 11, 30)])
+def test_rfm_and_retention_through_paid_days_equal_the_facts(summarised, tmp_path, as_of):
+    root, _ = summarised
+    bare = tmp_path / "bare"
+    shutil.copytree(root, bare)
+    shutil.rmtree(bare / derived.DERIVED)
+    via, facts = (Warehouse(r, schemas=READ_SCHEMAS) for r in (root, bare))
+    assert via.derived("paid_days") is not None and facts.derived("paid_days") is None
+    a, b = rfm(via, as_of=as_of), rfm(facts, as_of=as_of)
+    pd.testing.assert_frame_equal(a.customers, b.customers)
+    pd.testing.assert_frame_equal(a.acca, b.acca)
+    assert a.medians == b.medians and len(a.customers) > 0
+    for grain in ("month", "week"):
+        for mode in ("first_time", "recurring"):
+            ra, rb = (
+                retention(w, start=dt.date(2025, 11, 1), end=as_of, grain=grain, mode=mode)
+                for w in (via, facts)
+            )
+            assert ra.to_dict() == rb.to_dict() and ra.rows
 
 
 def test_refresh_is_a_no_op_while_the_facts_stay(summarised):
@@ -111,7 +156,7 @@ def test_a_summary_older_than_its_facts_is_ignored(summarised, tmp_path):
     assert got == expected("new_buyers", all_orders, period.start, period.end)
     assert got == expected("new_buyers", rows, period.start, period.end) - 1
     # Refreshed, the summary is used again and gives the same answer.
-    assert derived.refresh_derived(root) == ["first_paid"]
+    assert derived.refresh_derived(root) == ["first_paid", "paid_days"]
     assert wh.derived("first_paid") is not None
     assert evaluate(wh, ["new_buyers"], period)["new_buyers"].value == got
     os.utime(day / "part-0.parquet", ns=(1, 1))  # any change of a file's time: stale again

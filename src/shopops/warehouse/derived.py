@@ -40,12 +40,29 @@ class Derived:
     # The date (SQL, UTC) a report places a row on; its largest lag after the partition
     # `date` is recorded as `max_lag_days`.
     lag_of: str
+    # A summary of its own shape (SQL over `{rel}`, the facts) instead of a first date per key.
+    select: str | None = None
 
 
 FIRST_SEEN = Derived("first_seen", "fact_sessions", "person_id", "date", "date")
 FIRST_PAID = Derived("first_paid", "fact_orders", "customer_id", "paid_date", "paid_date")
 DELIVERY_LAG = Derived("delivery_lag", "fact_shipments", None, "date", "CAST(delivered_at AS DATE)")
-ALL = (FIRST_SEEN, FIRST_PAID, DELIVERY_LAG)
+# Each customer's paid days (orders and paid amount per day), sorted: RFM and retention read
+# all history of paid orders, and one sorted file costs a fraction of ~550 partition files.
+PAID_DAYS = Derived(
+    "paid_days",
+    "fact_orders",
+    None,
+    "paid_date",
+    "paid_date",
+    select=(
+        "SELECT customer_id, paid_date, count(*) AS orders, "
+        "CAST(sum(paid_amount) AS BIGINT) AS amount FROM {rel} "
+        "WHERE customer_id IS NOT NULL AND paid_date IS NOT NULL "
+        "GROUP BY customer_id, paid_date ORDER BY customer_id, paid_date"
+    ),
+)
+ALL = (FIRST_SEEN, FIRST_PAID, DELIVERY_LAG, PAID_DAYS)
 
 
 def path_of(root: Path, d: Derived) -> Path:
@@ -85,23 +102,31 @@ def _compute(root: Path, d: Derived) -> tuple[pa.Table, dict[str, Any]]:
         con.sql("SET TimeZone = 'UTC'")
         con.sql("SET enable_progress_bar = false")
         rel = f"read_parquet('{glob}', hive_partitioning = true)"
-        if d.key:
+        if d.select:
+            table = con.sql(d.select.format(rel=rel)).fetch_arrow_table()
+        elif d.key:
             data = con.sql(
                 f"SELECT {d.key} AS key, min({d.date}) AS first_date FROM {rel} "
                 f"WHERE {d.key} IS NOT NULL AND {d.date} IS NOT NULL "
                 f"GROUP BY {d.key} ORDER BY {d.key}"
             ).fetch_arrow_table()
-            keys, firsts = data.column("key"), data.column("first_date").cast(pa.date32())
+            # The key keeps its fact's type (joins compare like with like); plain dates.
+            table = pa.table(
+                {
+                    "key": data.column("key"),
+                    "first_date": data.column("first_date").cast(pa.date32()),
+                }
+            )
         else:
-            keys, firsts = pa.array([], pa.string()), pa.array([], pa.date32())
+            table = pa.table(
+                {"key": pa.array([], pa.string()), "first_date": pa.array([], pa.date32())}
+            )
         lag = con.sql(
             f"SELECT min(datediff('day', date, {d.lag_of})), "
             f"max(datediff('day', date, {d.lag_of})) FROM {rel} WHERE {d.lag_of} IS NOT NULL"
         ).fetchone()
     finally:
         con.close()
-    # The key keeps its fact's type (joins compare like with like); dates are plain dates.
-    table = pa.table({"key": keys, "first_date": firsts})
     low, high = (lag or (None, None))[:2]
     # A row placed after its report date (negative lag) voids the readers' assumptions: they
     # check `min_lag_days` ≥ 0; the scan bound never narrows below the partition date.

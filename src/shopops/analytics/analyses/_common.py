@@ -57,6 +57,20 @@ def table(wh: Warehouse, name: str) -> ir.Table:
         return wh.table(name)
 
 
+def paid_days(wh: Warehouse, until: dt.date) -> ir.Table:
+    """Each customer's paid days up to `until` (inclusive): `customer_id`, `paid_date`, `n`
+    (paid orders), `m` (paid amount). From the loader's `paid_days` summary while it matches
+    the facts (one sorted file instead of every `fact_orders` partition), else from the facts."""
+    known = wh.derived("paid_days")
+    if known is not None:
+        d = known[0]
+        d = d.filter(d.paid_date <= until)
+        return d.select("customer_id", "paid_date", n=d.orders, m=d.amount)
+    o = table(wh, "fact_orders")
+    o = o.filter(o.paid_date.notnull(), o.customer_id.notnull(), o.paid_date <= until)
+    return o.group_by("customer_id", "paid_date").aggregate(n=o.count(), m=o.paid_amount.sum())
+
+
 def materialize(wh: Warehouse, expr: ir.Table, held: list[str]) -> ir.Table:
     """Compute `expr` once on the warehouse's own connection (a temp table on DuckDB, a temp
     view elsewhere) and return it as a table; its name is appended to `held` for `drop`.

@@ -33,6 +33,7 @@ from shopops.analytics.analyses._common import (
     BadParameter,
     check_period,
     frame,
+    paid_days,
     table,
     to_date,
 )
@@ -142,12 +143,13 @@ def retention(
     """Cohorts whose period starts within [start, end], retention over `periods` offsets."""
     _check(grain, cohort, mode, periods)
     check_period(start, end)
-    o = table(wh, "fact_orders")
-    o = o.filter(o.paid_date.notnull(), o.customer_id.notnull(), o.paid_date <= end)
-    # The backend groups orders by customer and period (weeks start on Monday there too);
+    days = paid_days(wh, end)
+    # The backend groups paid days by customer and period (weeks start on Monday there too);
     # what is left is vectorised pandas over customers × periods, no per-row Python.
     unit = "W" if grain == "week" else "M"
-    by_period = o.group_by("customer_id", p=o.paid_date.truncate(unit)).aggregate(orders=o.count())
+    by_period = days.group_by("customer_id", p=days.paid_date.truncate(unit)).aggregate(
+        orders=days.n.sum()
+    )
     activity = _typed(frame(wh, by_period), "p")
     first_p, last_p = period_start(start, grain), period_start(end, grain)
     result = RetentionResult(grain=grain, cohort=cohort, mode=mode, start=start, end=end)

@@ -29,6 +29,7 @@ from shopops.analytics.analyses._common import (
     check_period,
     clean,
     frame,
+    paid_days,
     records,
     table,
 )
@@ -159,12 +160,9 @@ def _paid_orders(wh: Warehouse, as_of: dt.date, start: dt.date | None):
 def rfm(wh: Warehouse, *, as_of: dt.date, start: dt.date | None = None) -> RfmResult:
     """RFM scores, the eight groups, lifecycle and ACCA stages as of `as_of` (inclusive)."""
     check_period(start, as_of)
-    life = _paid_orders(wh, as_of, None)
     # Per customer and paid day, then the day before each one (a window, not a self-join):
     # the previous buying day is the one before the last.
-    days = life.group_by("customer_id", "paid_date").aggregate(
-        n=life.count(), m=life.paid_amount.sum()
-    )
+    days = paid_days(wh, as_of)
     days = days.mutate(
         previous=days.paid_date.lag().over(group_by="customer_id", order_by="paid_date")
     )

@@ -8,7 +8,8 @@ two scratch PostgreSQL databases, dropped and rebuilt), with an automatic promot
 in some wallets and points on some customers, as the simulator presents them. The same
 requests (1–3 lines, some with a coupon or points, a few out of stock) run as the simulator
 runs them today — one unit of work, `set_clock` + a savepoint + `place_order` per order — in
-one store, and through `place_orders` in batches in the other. Prints CPU ms per order
+one store, and through `place_orders` in batches in the other, batch after batch alternating
+between the two (so that both see the same machine load). Prints CPU ms per order
 (`time.process_time`, this process only) and the ratio bulk ÷ single, then checks that both
 stores end equal (orders, lines, stock, reservations, coupons, points, events by name).
 Exits non-zero only when the stores differ.
@@ -133,36 +134,35 @@ def requests(shop: dict[str, Any], n: int, start: dt.datetime) -> list[CheckoutR
     return out
 
 
-def run_single(engine: Engine, reqs: list[CheckoutRequest]) -> tuple[float, int]:
+def run_both(
+    single_db: Engine, bulk_db: Engine, reqs: list[CheckoutRequest], batch: int
+) -> tuple[float, float, int]:
+    """Each batch of requests through the single calls in one store, then through
+    `place_orders` in the other, alternating (the machine's load drifts: both sides see it),
+    each store in one unit of work. Returns the CPU seconds of each side and orders placed."""
+    cpu_single = cpu_bulk = 0.0
     placed = 0
-    with session_scope(engine) as s:
-        t0 = time.process_time()
-        for r in reqs:
-            set_clock(s, r.at)
-            try:
-                with s.begin_nested():
-                    orders.place_order(
-                        s, customer_id=r.customer_id, lines=list(r.lines),
-                        coupon_codes=r.coupon_codes, points=r.points,
-                    )  # fmt: skip
-                placed += 1
-            except ShopOpsError:
-                pass
-        cpu = time.process_time() - t0
-    return cpu, placed
-
-
-def run_bulk(engine: Engine, reqs: list[CheckoutRequest], batch: int) -> tuple[float, int]:
-    placed = 0
-    with session_scope(engine) as s:
-        t0 = time.process_time()
+    with session_scope(single_db) as one, session_scope(bulk_db) as many:
         for i in range(0, len(reqs), batch):
-            placed += sum(
-                not isinstance(r, ShopOpsError)
-                for r in place_orders(s, requests=reqs[i : i + batch])
-            )
-        cpu = time.process_time() - t0
-    return cpu, placed
+            chunk = reqs[i : i + batch]
+            t0 = time.process_time()
+            for r in chunk:
+                set_clock(one, r.at)
+                try:
+                    with one.begin_nested():
+                        orders.place_order(
+                            one, customer_id=r.customer_id, lines=list(r.lines),
+                            coupon_codes=r.coupon_codes, points=r.points,
+                        )  # fmt: skip
+                    placed += 1
+                except ShopOpsError:
+                    pass
+            t1 = time.process_time()
+            place_orders(many, requests=chunk)
+            t2 = time.process_time()
+            cpu_single += t1 - t0
+            cpu_bulk += t2 - t1
+    return cpu_single, cpu_bulk, placed
 
 
 def state(engine: Engine) -> dict[str, Any]:
@@ -226,10 +226,7 @@ def main() -> int:
         build(bulk_db)
         start = utcnow() + dt.timedelta(days=1)
         reqs = requests(shop, args.orders, start)
-        promotions.clear_cache()
-        cpu_single, n_single = run_single(single_db, reqs)
-        promotions.clear_cache()
-        cpu_bulk, _placed = run_bulk(bulk_db, reqs, batch)
+        cpu_single, cpu_bulk, n_single = run_both(single_db, bulk_db, reqs, batch)
         same = state(single_db) == state(bulk_db)
         ok = ok and same
         per_single = cpu_single / len(reqs) * 1000

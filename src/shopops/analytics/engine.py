@@ -16,6 +16,7 @@ from typing import Any
 
 import ibis
 import ibis.expr.datatypes as dt
+import ibis.expr.operations as ops
 import ibis.expr.types as ir
 import pyarrow as pa
 from ibis.backends.sql.compilers.duckdb import DuckDBCompiler
@@ -156,9 +157,7 @@ class Warehouse:
             if self.has(name):
                 folder = self.root / name
                 if self.backend_name == "duckdb":
-                    table = self.con.read_parquet(
-                        str(folder / _pattern(folder)), table_name=name, hive_partitioning=True
-                    )
+                    table = self._duckdb_view(name, str(folder / _pattern(folder)))
                 else:
                     table = self.con.read_parquet(str(folder), table_name=name)
             elif name in self.schemas:
@@ -170,6 +169,27 @@ class Warehouse:
                 )
             self._tables[name] = table
             return table
+
+    def _duckdb_view(self, name: str, pattern: str) -> ir.Table:
+        """What Ibis's `read_parquet` registers (a temp view over the files, Hive partitions as
+        columns), typed from DuckDB's catalog: the view's columns were bound when it was
+        created, and Ibis's `DESCRIBE` would glob and bind the ~550 files a second time."""
+        raw = self.con.con
+        ident = '"' + name.replace('"', '""') + '"'
+        files = pattern.replace("'", "''")
+        raw.execute(
+            f"CREATE OR REPLACE TEMP VIEW {ident} AS "
+            f"SELECT * FROM read_parquet('{files}', hive_partitioning = true)"
+        )
+        columns = raw.execute(
+            "SELECT column_name, data_type, is_nullable FROM duckdb_columns() "
+            "WHERE database_name = 'temp' AND table_name = ? ORDER BY column_index",
+            [name],
+        ).fetchall()
+        mapper = self.con.compiler.type_mapper
+        schema = ibis.schema({c: mapper.from_string(t, nullable=bool(n)) for c, t, n in columns})
+        op = ops.DatabaseTable(name, schema=schema, source=self.con, namespace=ops.Namespace())
+        return op.to_expr()
 
     def derived(self, name: str) -> tuple[ir.Table, dict[str, Any]] | None:
         """The loader's summary `name` (`shopops.warehouse.derived`: `first_seen`, `first_paid`;

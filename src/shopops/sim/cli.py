@@ -181,7 +181,7 @@ def _wipe(settings: Settings) -> None:
 
 def demo_command(
     fresh: Annotated[bool, typer.Option("--fresh", help="Delete the demo store first")] = False,
-    # About a minute on two cores; the seed's full size (--days 120 --visitors 5000) takes ~35 min
+    # About a minute on two cores; the seed's full size (--days 120 --visitors 5000) takes ~5 min
     # until the order services get faster (BENCHMARKS.md, "Simulator").
     days: DaysOpt = 60,
     visitors: VisitorsOpt = 1000,

@@ -15,9 +15,10 @@ import sys
 
 from shopops.tracking import service as tracking
 
+# Niced: it has days to finish, the simulation's own process has none to spare.
 WORKER = (
-    "import sys; from pathlib import Path; from shopops.tracking import store; "
-    "store.compact(Path(sys.argv[1]), sys.argv[2])"
+    "import os, sys; from pathlib import Path; from shopops.tracking import store; "
+    "os.nice(5); store.compact(Path(sys.argv[1]), sys.argv[2])"
 )
 EVERY_DAYS = 7
 MIN_DAYS = 15  # shorter runs compact at the end only (a worker costs ~1 s to start)

@@ -20,7 +20,7 @@ WORKER = (
     "import os, sys; from pathlib import Path; from shopops.tracking import store; "
     "os.nice(5); store.compact(Path(sys.argv[1]), sys.argv[2])"
 )
-EVERY_DAYS = 7
+EVERY_DAYS = 3  # the last stretch is compacted at the end, in the simulation's process
 MIN_DAYS = 15  # shorter runs compact at the end only (a worker costs ~1 s to start)
 
 

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from shopops.db import set_clock
 from shopops.errors import ShopOpsError
 from shopops.inventory import service as inventory
-from shopops.members import service as members
+from shopops.members import rules as member_rules
 from shopops.sim import bulk, personas
 from shopops.sim import promotions as sim_promotions
 from shopops.sim.visit import Visit, order_events
@@ -86,7 +86,7 @@ def _sign_up(run: DayRun, session: Session, visits: list[Visit]) -> None:
         referral = None
         if visit.channel == "referral" and s.customers and run.rng.random() < 0.7:
             referrer = run.rng.choice(list(s.customers))
-            referral = members.referral_code(session, customer_id=referrer)
+            referral = member_rules.referral_code(referrer)  # the code on the friend's share card
         detail = (
             f"{run.rng.randint(1, 300)}号 {run.rng.randint(1, 30)}栋 {run.rng.randint(101, 2808)}"
         )

@@ -19,8 +19,9 @@ REVIEW_REJECTED = "review.rejected"
 AGGREGATE = "review"
 
 
-def review_payload(review: Review, extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """The review as a fact: who, which line and product, the stars, photos and status."""
+def review_payload(review: Review | Any, extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The review (or a Review-like value) as a fact: who, which line and product, the
+    stars, photos and status."""
     payload: dict[str, Any] = {
         "review_id": review.id,
         "order_id": review.order_id,

@@ -11,16 +11,20 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shopops.aftersales import service as aftersales
+from shopops.aftersales.models import ReturnLine, ReturnRequest
 from shopops.catalog import service as catalog
 from shopops.db import set_clock
 from shopops.errors import ShopOpsError
 from shopops.orders import service as orders
 from shopops.reviews import service as reviews
+from shopops.reviews import service_bulk as reviews_bulk
 from shopops.reviews.models import Review
 
 REVIEW_CHANCE = {"tech_enthusiast": 0.33, "student": 0.34, "office_worker": 0.28}
@@ -117,17 +121,46 @@ def _category_slugs(session: Session, category_ids: set[int]) -> dict[int, str]:
     return known
 
 
+def _outcome(out: dict[int, str], line_id: int, no_reason: bool) -> None:
+    # A quality return outweighs a no-reason one of the same line.
+    if out.get(line_id) != "faulty":
+        out[line_id] = "returned" if no_reason else "faulty"
+
+
 def _outcomes(session: Session, order_id: int) -> dict[int, str]:
     """Line id → returned or faulty, for the lines of this order's return requests."""
     out: dict[int, str] = {}
     for request in aftersales.list_returns(session, order_id=order_id):
         if request.status == "rejected":
             continue
-        kind = "returned" if request.no_reason else "faulty"
         for line in request.lines:
-            if out.get(line.order_line_id) != "faulty":
-                out[line.order_line_id] = kind
+            _outcome(out, line.order_line_id, request.no_reason)
     return out
+
+
+def _outcomes_many(session: Session, order_ids: Sequence[int]) -> dict[int, str]:
+    """`_outcomes` of many orders at once (line ids are unique across orders): one query.
+    Read directly: aftersales has no batch read of its return lines yet."""
+    out: dict[int, str] = {}
+    if not order_ids:
+        return out
+    stmt = (
+        select(ReturnLine.order_line_id, ReturnRequest.no_reason)
+        .join(ReturnRequest, ReturnRequest.id == ReturnLine.return_id)
+        .where(ReturnRequest.order_id.in_(sorted(set(order_ids))))
+        .where(ReturnRequest.status != "rejected")
+    )
+    for line_id, no_reason in session.execute(stmt):
+        _outcome(out, line_id, no_reason)
+    return out
+
+
+def _draft(
+    rng: random.Random, persona_code: str, category: str, outcome: str, line_id: int
+) -> reviews.ReviewDraft:
+    plan = plan_review(rng, persona_code=persona_code, category=category, outcome=outcome)
+    photos = tuple(f"{PHOTO_HOST}/{line_id}-{k}.jpg" for k in range(1, plan.photos + 1))
+    return reviews.ReviewDraft(line_id, plan.rating, plan.content, photos, plan.anonymous)
 
 
 def write_reviews(
@@ -153,16 +186,8 @@ def write_reviews(
     drafts = []
     for line in order.lines:
         snapshot = skus.get(line.sku_id)
-        plan = plan_review(
-            rng,
-            persona_code=persona_code,
-            category=slugs.get(snapshot.category_id, "") if snapshot else "",
-            outcome=outcomes.get(line.id, "kept"),
-        )
-        photos = tuple(f"{PHOTO_HOST}/{line.id}-{k}.jpg" for k in range(1, plan.photos + 1))
-        drafts.append(
-            reviews.ReviewDraft(line.id, plan.rating, plan.content, photos, plan.anonymous)
-        )
+        category = slugs.get(snapshot.category_id, "") if snapshot else ""
+        drafts.append(_draft(rng, persona_code, category, outcomes.get(line.id, "kept"), line.id))
     before = session.info.get("now")
     set_clock(session, at)
     try:
@@ -174,3 +199,38 @@ def write_reviews(
         return []
     finally:
         set_clock(session, before)
+
+
+def write_reviews_many(
+    session: Session,
+    rng: random.Random,
+    *,
+    completed: Sequence[tuple[int, int, str, dt.datetime]],
+) -> int:
+    """`write_reviews` of each `(order id, customer id, persona code, at)` in turn (the same
+    draws of `rng`, so the same decisions), through one `reviews.submit_reviews_many`: the
+    orders, SKUs and returns are read once for the batch. Returns how many reviews were
+    written."""
+    if not completed:
+        return 0
+    found = reviews_bulk.orders_to_review(session, order_ids=[c[0] for c in completed])
+    sku_ids = {sku for o in found.values() for _, sku in o.lines.values()}
+    skus = catalog.get_sellable_skus(session, sku_ids=sorted(sku_ids))
+    slugs = _category_slugs(session, {s.category_id for s in skus.values()})
+    outcomes = _outcomes_many(session, list(found))
+    items = []
+    for order_id, customer_id, persona_code, at in completed:
+        if rng.random() >= review_chance(persona_code):
+            continue
+        order = found.get(order_id)
+        if order is None or order.delivered_at is None or order.customer_id != customer_id:
+            continue
+        drafts = []
+        for line_id, (_, sku_id) in order.lines.items():
+            snapshot = skus.get(sku_id)
+            category = slugs.get(snapshot.category_id, "") if snapshot else ""
+            outcome = outcomes.get(line_id, "kept")
+            drafts.append(_draft(rng, persona_code, category, outcome, line_id))
+        items.append(reviews_bulk.ReviewItem(customer_id, order_id, drafts, at))
+    results = reviews_bulk.submit_reviews_many(session, items=items)
+    return sum(len(r) for r in results if isinstance(r, list))

@@ -11,6 +11,7 @@ rejected: its reward ref was used once and is not paid twice.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
@@ -180,6 +181,7 @@ def _jieba_tokenizer(words: frozenset[str]) -> Any:
         import jieba
     except ImportError:
         return None
+    jieba.setLogLevel(logging.WARNING)  # not its dictionary-loading chatter on every console
     tokenizer = jieba.Tokenizer()
     for word in sorted(words):
         tokenizer.add_word(word, freq=100_000)

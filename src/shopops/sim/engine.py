@@ -206,6 +206,7 @@ class DayRun:
         """The day's store work (committed on return) and its tracking batch to ingest."""
         s = self.state
         s.lifecycle.return_factor = self._factor("complaint_spike", None)
+        s.lifecycle.personas = s.customers
         visits = self.visits()
         if s.cpc_day[0] != self.day:
             s.cpc_day = (self.day, s.cpc.step())

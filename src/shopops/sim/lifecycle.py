@@ -29,6 +29,7 @@ from shopops.payments.gateway import SimulatedGateway
 from shopops.sim import bulk
 from shopops.sim import purchasing as sim_purchasing
 from shopops.sim.personas import PAY_CHANNELS
+from shopops.sim.reviews import write_reviews_many
 
 CARRIERS = (("sf", 30), ("jd", 20), ("zto", 25), ("yto", 20), ("ems", 5))
 PAYMENT_TIMEOUT = dt.timedelta(minutes=30)
@@ -63,6 +64,7 @@ class Outcome:
     returns_requested: int = 0
     refunded: int = 0
     received_units: int = 0
+    reviews: int = 0
     skipped: int = 0
     errors: dict[str, int] = field(default_factory=dict)  # "action:code" → count, for the truth
 
@@ -70,9 +72,15 @@ class Outcome:
 class Lifecycle:
     """The queue of timed actions and how each one is carried out."""
 
-    def __init__(self, rng: random.Random, gateway: SimulatedGateway) -> None:
+    def __init__(
+        self, rng: random.Random, gateway: SimulatedGateway, review_rng: random.Random | None = None
+    ) -> None:
         self.rng = rng
         self.gateway = gateway
+        # Reviews draw from their own stream: writing them shifts no other decision.
+        self.review_rng = review_rng or random.Random(0)
+        # customer id → persona code (the engine's map), for who reviews and how.
+        self.personas: dict[int, str] = {}
         self.queue: list[Action] = []
         self.seq = 0
         # order id → (customer id, return probability, pay channel) for the later steps
@@ -133,12 +141,21 @@ class Lifecycle:
 
     def run_completes(self, session: Session, actions: list[Action], out: Outcome) -> None:
         results = bulk.complete(session, [(a.args[0], a.at) for a in actions])
+        done: list[tuple[int, int, str, dt.datetime]] = []
         for action, result in zip(actions, results, strict=True):
             if isinstance(result, ShopOpsError):
                 self._refused(out, action.kind, result)
-            else:
-                out.completed += 1
-                self.orders.pop(action.args[0], None)
+                continue
+            out.completed += 1
+            customer_id = self.orders.pop(action.args[0], (0, 0.0, ""))[0]
+            done.append(
+                (action.args[0], customer_id, self.personas.get(customer_id, ""), action.at)
+            )
+        try:
+            with session.begin_nested():
+                out.reviews += write_reviews_many(session, self.review_rng, completed=done)
+        except ShopOpsError as exc:
+            self._refused(out, "review", exc)
 
     def _refused(self, out: Outcome, kind: str, exc: ShopOpsError) -> None:
         out.skipped += 1

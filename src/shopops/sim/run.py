@@ -95,7 +95,9 @@ def _new_state(engine: Engine, config: SimulationConfig, start: dt.date, tz: Zon
         ramp_days=config.days,
         target_visitors=config.visitors,
         shop=shop,
-        lifecycle=Lifecycle(random.Random(f"life-{config.seed}"), gateway),
+        lifecycle=Lifecycle(
+            random.Random(f"life-{config.seed}"), gateway, random.Random(f"reviews-{config.seed}")
+        ),
         truth=Truth(config.seed, config.scenario, str(tz)),
         cpc=traffic.CpcWalk(config.seed),
         next_day=start,

@@ -7,8 +7,9 @@ rejection); product summaries read published reviews only.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -239,6 +240,55 @@ class ReviewDraft:
     anonymous: bool = False
 
 
+def check_drafts(drafts: Sequence[ReviewDraft]) -> list[tuple[ReviewDraft, str, list[str]]]:
+    """Each draft's stars, text (stripped) and photos checked: 422 `invalid_input`."""
+    checked = []
+    for d in drafts:
+        rules.check_rating(d.rating)
+        content = rules.check_text(
+            d.content, field="content", min_length=0, max_length=rules.MAX_CONTENT
+        )
+        checked.append((d, content, rules.check_photos(d.photos)))
+    return checked
+
+
+def check_order_lines(
+    drafts: Sequence[ReviewDraft],
+    *,
+    lines: Collection[int],
+    delivered: bool,
+    label: str,
+    ref: dict[str, Any],
+    state: dict[str, Any],
+) -> None:
+    """The drafts' lines are the order's (404 `order_line_not_found`), the order is delivered
+    (409 `order_not_reviewable`), and no line comes twice (422)."""
+    for d in drafts:
+        if d.order_line_id not in lines:
+            raise OrderLineNotFound(
+                f"order {label} has no line {d.order_line_id}",
+                details={**ref, "order_line_id": d.order_line_id},
+            )
+    if not delivered:
+        raise OrderNotReviewable(
+            f"order {label} is {state.get('status', 'not delivered')}: review it once it is "
+            "delivered",
+            details=state,
+        )
+    wanted = [d.order_line_id for d in drafts]
+    if len(set(wanted)) < len(wanted):
+        raise InvalidInput("one review per line", details={"order_line_ids": wanted})
+
+
+def check_not_taken(taken: int | None) -> None:
+    """409 `review_exists` when `taken` (a line of the drafts already reviewed) is set."""
+    if taken is not None:
+        raise ReviewExists(
+            "this line is already reviewed: add a follow-up instead",
+            details={"order_line_id": taken},
+        )
+
+
 def submit_review(
     session: Session,
     *,
@@ -279,35 +329,20 @@ def submit_reviews(
     if not drafts:
         return []
     policy = policy or ReviewPolicy()
-    checked = []
-    for d in drafts:
-        rules.check_rating(d.rating)
-        content = rules.check_text(
-            d.content, field="content", min_length=0, max_length=rules.MAX_CONTENT
-        )
-        checked.append((d, content, rules.check_photos(d.photos)))
+    checked = check_drafts(drafts)
     order = orders.get_customer_order(session, customer_id=customer_id, number=order_number)
     lines = {row.id: row for row in order.lines}
-    for d in drafts:
-        if d.order_line_id not in lines:
-            raise OrderLineNotFound(
-                f"order {order.number} has no line {d.order_line_id}",
-                details={"order_number": order.number, "order_line_id": d.order_line_id},
-            )
-    if order.delivered_at is None:
-        raise OrderNotReviewable(
-            f"order {order.number} is {order.status}: review it once it is delivered",
-            details={"order_id": order.id, "status": order.status},
-        )
+    check_order_lines(
+        drafts,
+        lines=lines,
+        delivered=order.delivered_at is not None,
+        label=order.number,
+        ref={"order_number": order.number},
+        state={"order_id": order.id, "status": order.status},
+    )
     wanted = [d.order_line_id for d in drafts]
-    if len(set(wanted)) < len(wanted):
-        raise InvalidInput("one review per line", details={"order_line_ids": wanted})
     taken = session.scalar(select(Review.order_line_id).where(Review.order_line_id.in_(wanted)))
-    if taken is not None:
-        raise ReviewExists(
-            "this line is already reviewed: add a follow-up instead",
-            details={"order_line_id": taken},
-        )
+    check_not_taken(taken)
     recent = _recent_texts(session, customer_id) if any(c for _, c, _ in checked) else []
     at = now(session)
     written: list[tuple[Review, bool]] = []

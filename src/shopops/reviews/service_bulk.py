@@ -19,16 +19,22 @@ from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from shopops.db import DriverInsertMany, set_clock
-from shopops.errors import InvalidInput, ShopOpsError
+from shopops.errors import ShopOpsError
 from shopops.events import emit_many
 from shopops.members import service as members
 from shopops.orders.errors import OrderNotFound
 from shopops.orders.models import Order, OrderLine
 from shopops.reviews import events, rules
-from shopops.reviews.errors import OrderLineNotFound, OrderNotReviewable, ReviewExists
 from shopops.reviews.models import Review, ReviewRequest
 from shopops.reviews.rules import ReviewAction, ReviewStatus
-from shopops.reviews.service import RECENT_FOR_DUPLICATES, ReviewDraft, ReviewPolicy
+from shopops.reviews.service import (
+    RECENT_FOR_DUPLICATES,
+    ReviewDraft,
+    ReviewPolicy,
+    check_drafts,
+    check_not_taken,
+    check_order_lines,
+)
 
 _REVIEW = Review.__table__
 _REQUEST = ReviewRequest.__table__
@@ -96,6 +102,8 @@ class WrittenReview:
 class OrderToReview:
     """What reviewing reads of an order."""
 
+    number: str
+    status: str
     customer_id: int
     delivered_at: dt.datetime | None
     lines: dict[int, tuple[int, int]]  # line id → (product id, SKU id)
@@ -105,14 +113,15 @@ def orders_to_review(session: Session, *, order_ids: Sequence[int]) -> dict[int,
     """These orders with their lines (in line order) in one query; unknown ids are absent."""
     found: dict[int, OrderToReview] = {}
     stmt = (
-        select(Order.id, Order.customer_id, Order.delivered_at, OrderLine.id,
+        select(Order.id, Order.number, Order.status, Order.customer_id, Order.delivered_at,
+               OrderLine.id,
                OrderLine.product_id, OrderLine.sku_id)
         .outerjoin(OrderLine, OrderLine.order_id == Order.id)
         .where(Order.id.in_(sorted(set(order_ids))))
         .order_by(Order.id, OrderLine.id)
     )  # fmt: skip
-    for oid, cid, delivered, lid, pid, sid in session.execute(stmt):
-        o = found.setdefault(oid, OrderToReview(cid, delivered, {}))
+    for oid, number, status, cid, delivered, lid, pid, sid in session.execute(stmt):
+        o = found.setdefault(oid, OrderToReview(number, status, cid, delivered, {}))
         if lid is not None:
             o.lines[lid] = (pid, sid)
     return found
@@ -147,35 +156,18 @@ def _check(
     item: ReviewItem, order: OrderToReview | None, taken: set[int]
 ) -> list[tuple[ReviewDraft, str, list[str]]]:
     """`submit_reviews`'s checks in its order; raises the error that refuses the item."""
-    checked = []
-    for d in item.drafts:
-        rules.check_rating(d.rating)
-        content = rules.check_text(
-            d.content, field="content", min_length=0, max_length=rules.MAX_CONTENT
-        )
-        checked.append((d, content, rules.check_photos(d.photos)))
+    checked = check_drafts(item.drafts)
     if order is None or order.customer_id != item.customer_id:
         raise OrderNotFound("no such order", details={"order_id": item.order_id})
-    for d in item.drafts:
-        if d.order_line_id not in order.lines:
-            raise OrderLineNotFound(
-                f"order {item.order_id} has no line {d.order_line_id}",
-                details={"order_id": item.order_id, "order_line_id": d.order_line_id},
-            )
-    if order.delivered_at is None:
-        raise OrderNotReviewable(
-            f"order {item.order_id} is not delivered: review it once it is",
-            details={"order_id": item.order_id},
-        )
-    wanted = [d.order_line_id for d in item.drafts]
-    if len(set(wanted)) < len(wanted):
-        raise InvalidInput("one review per line", details={"order_line_ids": wanted})
-    for line_id in wanted:
-        if line_id in taken:
-            raise ReviewExists(
-                "this line is already reviewed: add a follow-up instead",
-                details={"order_line_id": line_id},
-            )
+    check_order_lines(
+        item.drafts,
+        lines=order.lines,
+        delivered=order.delivered_at is not None,
+        label=order.number,
+        ref={"order_number": order.number},
+        state={"order_id": item.order_id, "status": order.status},
+    )
+    check_not_taken(next((d.order_line_id for d in item.drafts if d.order_line_id in taken), None))
     return checked
 
 

@@ -119,6 +119,21 @@ def count_returns(session: Session) -> dict[str, int]:
     return counts
 
 
+def returned_lines(session: Session, *, order_ids: Sequence[int]) -> list[tuple[int, bool]]:
+    """(order line id, no-reason return?) of every line of these orders in a return that was
+    not rejected: one read for many orders (reviews and reports ask it in batches)."""
+    if not order_ids:
+        return []
+    stmt = (
+        select(ReturnLine.order_line_id, ReturnRequest.no_reason)
+        .join(ReturnRequest, ReturnRequest.id == ReturnLine.return_id)
+        .where(ReturnRequest.order_id.in_(sorted(set(order_ids))))
+        .where(ReturnRequest.status != ReturnStatus.REJECTED)
+        .order_by(ReturnLine.id)
+    )
+    return [(line_id, bool(no_reason)) for line_id, no_reason in session.execute(stmt)]
+
+
 def _returned_units(session: Session, *, order_id: int) -> dict[int, int]:
     """Units of each line in this order's requests that were not rejected."""
     stmt = (

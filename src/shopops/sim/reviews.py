@@ -14,11 +14,9 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shopops.aftersales import service as aftersales
-from shopops.aftersales.models import ReturnLine, ReturnRequest
 from shopops.catalog import service as catalog
 from shopops.db import set_clock
 from shopops.errors import ShopOpsError
@@ -139,18 +137,9 @@ def _outcomes(session: Session, order_id: int) -> dict[int, str]:
 
 
 def _outcomes_many(session: Session, order_ids: Sequence[int]) -> dict[int, str]:
-    """`_outcomes` of many orders at once (line ids are unique across orders): one query.
-    Read directly: aftersales has no batch read of its return lines yet."""
+    """`_outcomes` of many orders at once (line ids are unique across orders): one read."""
     out: dict[int, str] = {}
-    if not order_ids:
-        return out
-    stmt = (
-        select(ReturnLine.order_line_id, ReturnRequest.no_reason)
-        .join(ReturnRequest, ReturnRequest.id == ReturnLine.return_id)
-        .where(ReturnRequest.order_id.in_(sorted(set(order_ids))))
-        .where(ReturnRequest.status != "rejected")
-    )
-    for line_id, no_reason in session.execute(stmt):
+    for line_id, no_reason in aftersales.returned_lines(session, order_ids=order_ids):
         _outcome(out, line_id, no_reason)
     return out
 

@@ -35,7 +35,12 @@ from shopops.promotions.service.checkout import (
     price_with_state,
 )
 from shopops.promotions.service.checkout_state import BatchState, read_batch_state
-from shopops.promotions.service.claims import _claim_counters, _dialect_insert, claim_promotions
+from shopops.promotions.service.claims import (
+    _claim_counters,
+    _dialect_insert,
+    claim_promotions,
+    redemption_rows,
+)
 
 BATCH_KEY = "promotions.batch"
 
@@ -173,26 +178,7 @@ def claim_in_batch(session: Session, order: Any, priced: PricedCart, offers: Off
         totals = batch.campaigns.setdefault(cid, [0, 0])
         totals[0] += charged
         totals[1] += 1
-    rows = [
-        {
-            "promotion_id": g.promotion_id,
-            "coupon_id": g.coupon_id,
-            "campaign_id": g.campaign_id,
-            "campaign_phase": g.phase,
-            "order_id": order.id,
-            "customer_id": order.customer_id,
-            "code": g.code,
-            "amount": granted.get(g.reference, g.amount),
-            "shipping_amount": g.shipping_amount,
-            "cashback": g.cashback,
-            "gifts": list(g.gifts),
-            "charged": g.charged,
-            "line_amounts": {str(k): v for k, v in g.line_amounts.items()},
-            "status": "active",
-            "created_at": at,
-        }
-        for g in grants
-    ]
+    rows = redemption_rows(order, grants, granted, at)
     batch.redemptions.extend(rows)
     emit(
         session,

@@ -4,7 +4,8 @@ everything back when the order is cancelled."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import datetime as dt
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Integer, case, insert, literal, select, update
@@ -37,6 +38,32 @@ from shopops.promotions.service.checkout import (
 
 def _dialect_insert(session: Session) -> Any:
     return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+
+
+def redemption_rows(
+    order: Any, grants: Sequence[Any], granted: Mapping[str, int], at: dt.datetime
+) -> list[dict[str, Any]]:
+    """The redemption rows of an order's grants (the single and the batch claim write these)."""
+    return [
+        {
+            "promotion_id": g.promotion_id,
+            "coupon_id": g.coupon_id,
+            "campaign_id": g.campaign_id,
+            "campaign_phase": g.phase,
+            "order_id": order.id,
+            "customer_id": order.customer_id,
+            "code": g.code,
+            "amount": granted.get(g.reference, g.amount),
+            "shipping_amount": g.shipping_amount,
+            "cashback": g.cashback,
+            "gifts": list(g.gifts),
+            "charged": g.charged,
+            "line_amounts": {str(k): v for k, v in g.line_amounts.items()},
+            "status": "active",
+            "created_at": at,
+        }
+        for g in grants
+    ]
 
 
 def claim_promotions(session: Session, order: Any, priced: PricedCart, offers: Offers) -> None:
@@ -89,26 +116,7 @@ def claim_promotions(session: Session, order: Any, priced: PricedCart, offers: O
             camp[g.campaign_id] = camp.get(g.campaign_id, 0) + g.charged
     if camp:
         _claim_campaigns(session, camp)
-    rows = [
-        {
-            "promotion_id": g.promotion_id,
-            "coupon_id": g.coupon_id,
-            "campaign_id": g.campaign_id,
-            "campaign_phase": g.phase,
-            "order_id": order.id,
-            "customer_id": order.customer_id,
-            "code": g.code,
-            "amount": granted.get(g.reference, g.amount),
-            "shipping_amount": g.shipping_amount,
-            "cashback": g.cashback,
-            "gifts": list(g.gifts),
-            "charged": g.charged,
-            "line_amounts": {str(k): v for k, v in g.line_amounts.items()},
-            "status": "active",
-            "created_at": at,
-        }
-        for g in grants
-    ]
+    rows = redemption_rows(order, grants, granted, at)
     # One INSERT for every redemption (no RETURNING: SQLite would send them one by one).
     session.execute(insert(Redemption.__table__), rows)
     # One event per order of each kind: the warehouse gets one fact row per application.

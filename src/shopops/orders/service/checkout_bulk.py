@@ -58,6 +58,7 @@ from shopops.orders.service.checkout_writes import (
     _insert_unless_taken,
     _write_events,
 )
+from shopops.orders.service.checkout_writes import line_rows as order_line_rows
 
 CHANNEL = "storefront"
 # Rows per multi-row INSERT of lines: 14 columns each, well under both drivers' bind limits.
@@ -305,26 +306,7 @@ def _write(
     _write_events(session, conn)
     if not placed:
         return
-    line_rows = [
-        {
-            "order_id": p.row["id"],
-            "sku_id": line.item.sku_id,
-            "product_id": line.item.product_id,
-            "title": line.item.title,
-            "sku_code": line.item.sku_code,
-            "attributes": dict(line.item.attributes),
-            "unit_price": line.item.unit_price,
-            "unit_cost": line.item.unit_cost,
-            "quantity": line.item.quantity,
-            "subtotal": line.item.subtotal,
-            "discount": line.discount,
-            "total": line.total,
-            "refunded_quantity": 0,
-            "refunded_amount": 0,
-        }
-        for p in placed
-        for line in p.priced.lines
-    ]
+    line_rows = [row for p in placed for row in order_line_rows(p.row["id"], p.priced)]
     ids: dict[tuple[int, int], int] = {}
     for start in range(0, len(line_rows), _LINE_CHUNK):
         chunk = line_rows[start : start + _LINE_CHUNK]

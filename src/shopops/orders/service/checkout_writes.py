@@ -194,12 +194,11 @@ def _replayed(session: Session, *, scope: str, key: str, request_hash: str) -> O
     return session.scalars(stmt).one()
 
 
-def _insert_lines(session: Session, conn: Connection, order: Order, priced: PricedCart) -> None:
-    """All lines in one INSERT (and the discounts in another), attached to the order without
-    a lazy load."""
-    rows = [
+def line_rows(order_id: int, priced: Any) -> list[dict[str, Any]]:
+    """An order's line rows from its priced cart (the single and the bulk checkout write these)."""
+    return [
         {
-            "order_id": order.id,
+            "order_id": order_id,
             "sku_id": line.item.sku_id,
             "product_id": line.item.product_id,
             "title": line.item.title,
@@ -216,6 +215,12 @@ def _insert_lines(session: Session, conn: Connection, order: Order, priced: Pric
         }
         for line in priced.lines
     ]
+
+
+def _insert_lines(session: Session, conn: Connection, order: Order, priced: PricedCart) -> None:
+    """All lines in one INSERT (and the discounts in another), attached to the order without
+    a lazy load."""
+    rows = line_rows(order.id, priced)
     # A SKU appears once per order (lines are merged), a discount source once per order.
     ids = {sku_id: line_id for line_id, sku_id in _INSERT_LINES.execute(conn, rows)}
     lines = [_persistent(session, OrderLine, {"id": ids[row["sku_id"]], **row}) for row in rows]

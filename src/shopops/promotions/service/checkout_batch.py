@@ -19,9 +19,7 @@ from sqlalchemy import Integer, bindparam, case, insert, literal, update
 from sqlalchemy.orm import Session
 
 from shopops.db import now
-from shopops.events import emit
 from shopops.orders.pricing import AppliedDiscount, CartSnapshot, Offers, PricedCart
-from shopops.promotions import events
 from shopops.promotions.errors import CouponExhausted, PromotionLimitReached
 from shopops.promotions.models import Campaign, Coupon, CouponStatus, CustomerUsage, Redemption
 from shopops.promotions.rules import normalize_code
@@ -39,6 +37,7 @@ from shopops.promotions.service.claims import (
     _claim_counters,
     _dialect_insert,
     claim_promotions,
+    emit_redemption_events,
     redemption_rows,
 )
 
@@ -180,24 +179,7 @@ def claim_in_batch(session: Session, order: Any, priced: PricedCart, offers: Off
         totals[1] += 1
     rows = redemption_rows(order, grants, granted, at)
     batch.redemptions.extend(rows)
-    emit(
-        session,
-        events.PROMOTION_APPLIED,
-        aggregate_type=events.ORDER_AGGREGATE,
-        aggregate_id=order.id,
-        payload=events.applied(order, [(g.kind, row) for g, row in zip(grants, rows, strict=True)]),
-        occurred_at=at,
-    )
-    used_rows = [row for row in rows if row["coupon_id"] is not None]
-    if used_rows:
-        emit(
-            session,
-            events.COUPON_REDEEMED,
-            aggregate_type=events.ORDER_AGGREGATE,
-            aggregate_id=order.id,
-            payload=events.coupons_moved(order.id, order.customer_id, used_rows),
-            occurred_at=at,
-        )
+    emit_redemption_events(session, order, grants, rows, at)
 
 
 _REDEEM = (

@@ -40,6 +40,32 @@ def _dialect_insert(session: Session) -> Any:
     return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
 
 
+def emit_redemption_events(
+    session: Session, order: Any, grants: Sequence[Any], rows: list[dict[str, Any]],
+    at: dt.datetime,
+) -> None:  # fmt: skip
+    """One event per order of each kind (the warehouse gets one fact row per application):
+    the promotions applied, and the coupons redeemed when there are any."""
+    emit(
+        session,
+        events.PROMOTION_APPLIED,
+        aggregate_type=events.ORDER_AGGREGATE,
+        aggregate_id=order.id,
+        payload=events.applied(order, [(g.kind, row) for g, row in zip(grants, rows, strict=True)]),
+        occurred_at=at,
+    )
+    used = [row for row in rows if row["coupon_id"] is not None]
+    if used:
+        emit(
+            session,
+            events.COUPON_REDEEMED,
+            aggregate_type=events.ORDER_AGGREGATE,
+            aggregate_id=order.id,
+            payload=events.coupons_moved(order.id, order.customer_id, used),
+            occurred_at=at,
+        )
+
+
 def redemption_rows(
     order: Any, grants: Sequence[Any], granted: Mapping[str, int], at: dt.datetime
 ) -> list[dict[str, Any]]:
@@ -119,25 +145,7 @@ def claim_promotions(session: Session, order: Any, priced: PricedCart, offers: O
     rows = redemption_rows(order, grants, granted, at)
     # One INSERT for every redemption (no RETURNING: SQLite would send them one by one).
     session.execute(insert(Redemption.__table__), rows)
-    # One event per order of each kind: the warehouse gets one fact row per application.
-    emit(
-        session,
-        events.PROMOTION_APPLIED,
-        aggregate_type=events.ORDER_AGGREGATE,
-        aggregate_id=order.id,
-        payload=events.applied(order, [(g.kind, row) for g, row in zip(grants, rows, strict=True)]),
-        occurred_at=at,
-    )
-    used = [row for row in rows if row["coupon_id"] is not None]
-    if used:
-        emit(
-            session,
-            events.COUPON_REDEEMED,
-            aggregate_type=events.ORDER_AGGREGATE,
-            aggregate_id=order.id,
-            payload=events.coupons_moved(order.id, order.customer_id, used),
-            occurred_at=at,
-        )
+    emit_redemption_events(session, order, grants, rows, at)
 
 
 def _case(column: Any, values: Mapping[int, int]) -> Any:

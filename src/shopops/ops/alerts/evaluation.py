@@ -28,8 +28,8 @@ from shopops.ops.alerts.schemas import RuleSpec
 from shopops.ops.anomaly import reads
 from shopops.ops.anomaly.service import DETECTOR_HISTORY_DAYS, DETECTOR_METRICS, attribute, detect
 from shopops.ops.anomaly.service import daily_series as read_series
+from shopops.promotions.calendar import MEMBER_DAY, phase_of
 from shopops.promotions.models import Campaign
-from shopops.sim.calendar import MEMBER_DAY, phase_of
 
 
 def list_rules(session: Session) -> list[AlertRule]:

@@ -22,8 +22,9 @@ from shopops.db import DriverInsertMany, set_clock
 from shopops.errors import ShopOpsError
 from shopops.events import emit_many
 from shopops.members import service as members
+from shopops.orders import service as orders
 from shopops.orders.errors import OrderNotFound
-from shopops.orders.models import Order, OrderLine
+from shopops.orders.service.reads import OrderWithLines
 from shopops.reviews import events, rules
 from shopops.reviews.models import Review, ReviewRequest
 from shopops.reviews.rules import ReviewAction, ReviewStatus
@@ -98,33 +99,15 @@ class WrittenReview:
     clean: bool = field(default=False, repr=False)
 
 
-@dataclass(slots=True)
-class OrderToReview:
-    """What reviewing reads of an order."""
-
-    number: str
-    status: str
-    customer_id: int
-    delivered_at: dt.datetime | None
-    lines: dict[int, tuple[int, int]]  # line id → (product id, SKU id)
+# What reviewing reads of an order: the orders domain's read (number, status, customer,
+# delivered, lines as line id → (product id, SKU id)).
+OrderToReview = OrderWithLines
 
 
 def orders_to_review(session: Session, *, order_ids: Sequence[int]) -> dict[int, OrderToReview]:
-    """These orders with their lines (in line order) in one query; unknown ids are absent."""
-    found: dict[int, OrderToReview] = {}
-    stmt = (
-        select(Order.id, Order.number, Order.status, Order.customer_id, Order.delivered_at,
-               OrderLine.id,
-               OrderLine.product_id, OrderLine.sku_id)
-        .outerjoin(OrderLine, OrderLine.order_id == Order.id)
-        .where(Order.id.in_(sorted(set(order_ids))))
-        .order_by(Order.id, OrderLine.id)
-    )  # fmt: skip
-    for oid, number, status, cid, delivered, lid, pid, sid in session.execute(stmt):
-        o = found.setdefault(oid, OrderToReview(number, status, cid, delivered, {}))
-        if lid is not None:
-            o.lines[lid] = (pid, sid)
-    return found
+    """These orders with their lines (in line order), asked of the orders service in one
+    read; unknown ids are absent."""
+    return orders.orders_with_lines(session, order_ids=order_ids)
 
 
 def _recent(session: Session, customer_ids: list[int]) -> dict[int, list[str]]:
@@ -183,7 +166,7 @@ def submit_reviews_many(
     policy = policy or ReviewPolicy()
     session.flush()  # pending ORM changes first: the reads below see them
     order_ids = sorted({i.order_id for i in items})
-    orders = orders_to_review(session, order_ids=order_ids)
+    found = orders_to_review(session, order_ids=order_ids)
     line_ids = sorted({d.order_line_id for i in items for d in i.drafts})
     taken: set[int] = set()
     if line_ids:
@@ -201,7 +184,7 @@ def submit_reviews_many(
         if not item.drafts:
             results.append([])
             continue
-        order = orders.get(item.order_id)
+        order = found.get(item.order_id)
         try:
             checked = _check(item, order, taken)
         except ShopOpsError as exc:

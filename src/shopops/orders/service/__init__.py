@@ -35,6 +35,7 @@ from shopops.orders.service.lifecycle import (
     request_refund,
 )
 from shopops.orders.service.moves_bulk import complete_orders
+from shopops.orders.service.reads import line_skus, orders_with_lines, units_sold  # noqa: F401
 
 __all__ = [
     "RESERVATION_REF",

@@ -15,6 +15,8 @@ from shopops.reviews.models import Review
 REVIEW_SUBMITTED = "review.submitted"
 REVIEW_PUBLISHED = "review.published"
 REVIEW_REJECTED = "review.rejected"
+# 追评: the warehouse counts follow-ups (and sees a flagged one send the review back).
+REVIEW_FOLLOWED_UP = "review.followed_up"
 
 AGGREGATE = "review"
 

@@ -480,7 +480,7 @@ def add_follow_up(
             # Back to the queue: the text the shop shows must be moderated again.
             review.status = rules.next_status(review.status, ReviewAction.REOPEN).value
             review.published_at = None
-    session.flush()
+    _emit(session, events.REVIEW_FOLLOWED_UP, review, followed_up_at=at.isoformat())
     return review
 
 

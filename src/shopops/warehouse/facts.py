@@ -1,8 +1,9 @@
 """Pure fact builders: one outbox event (name, payload) → the fact rows it adds or changes.
 
 No I/O. Append facts (lines, payments, refunds, returns, coupons, promotions) get new rows that
-carry the event's id; the accumulating snapshots (orders, shipments) get a `Patch`: the fields
-an event sets on its row, applied only if the event is newer than the row (`updated_seq`).
+carry the event's id; the accumulating snapshots (orders, shipments, reviews) get a `Patch`:
+the fields an event sets on its row, applied only if the event is newer than the row
+(`updated_seq`).
 What a payload lacks (an order's customer on a payment, a line's cost on a refund) comes from
 `Lookups`, which the loader fills from earlier events and from the warehouse itself.
 """
@@ -24,9 +25,11 @@ from shopops.warehouse.model import (  # noqa: F401  (re-exported)
 )
 from shopops.warehouse.rules import parse_ts, shop_date
 from shopops.warehouse.snapshots import (  # noqa: F401  (re-exported)
+    REVIEW_EVENTS,
     apply_patches,
     order_patch,
     promotion_order_patch,
+    review_patch,
     shipment_patch,
 )
 
@@ -318,6 +321,10 @@ BUILDERS: dict[str, Builder] = {
     **dict.fromkeys(
         COUPON_ACTIONS,
         lambda e, lk, tz, out: out.appends.setdefault("fact_coupons", []).extend(coupons(e, tz)),
+    ),
+    **dict.fromkeys(
+        REVIEW_EVENTS,
+        lambda e, lk, tz, out: out.patch("fact_reviews", review_patch(e, tz)),
     ),
     "promotion.applied": _promotion,
     "stock.changed": lambda e, lk, tz, out: out.stock.append(stock_change(e, tz)),

@@ -118,6 +118,24 @@ FACTS: dict[str, pa.Schema] = {
         ("reason", STR),
         ("received_at", TS),
     ),
+    "fact_reviews": _schema(
+        ("event_id", STR),
+        ("review_id", I64),
+        ("order_id", I64),
+        ("line_id", I64),
+        ("customer_id", I64),
+        ("product_id", I64),
+        ("sku_id", I64),
+        ("rating", I64),
+        ("photo_count", I64),
+        ("has_photos", BOOL),
+        ("followed_up", BOOL),
+        ("followed_up_at", TS),
+        ("status", STR),
+        ("submitted_at", TS),
+        ("published_at", TS),
+        ("updated_seq", I64),
+    ),
     "fact_coupons": _schema(
         ("event_id", STR),
         ("coupon_id", I64),
@@ -280,10 +298,15 @@ EVENT_FACTS = (
     "fact_refunds",
     "fact_shipments",
     "fact_returns",
+    "fact_reviews",
     "fact_coupons",
     "fact_promotions",
 )
-ACCUMULATING: dict[str, str] = {"fact_orders": "order_id", "fact_shipments": "shipment_id"}
+ACCUMULATING: dict[str, str] = {
+    "fact_orders": "order_id",
+    "fact_shipments": "shipment_id",
+    "fact_reviews": "review_id",
+}
 
 # Tables this package writes (W-track's fact_events, fact_sessions, dim_identity are not here).
 SCHEMAS: dict[str, pa.Schema] = {**FACTS, **DIMENSIONS}

@@ -1,5 +1,6 @@
-"""Accumulating snapshots (`fact_orders`, `fact_shipments`): the fields each event sets on its
-row, applied only when the event is newer than the row (`updated_seq`). Pure, no I/O."""
+"""Accumulating snapshots (`fact_orders`, `fact_shipments`, `fact_reviews`): the fields each
+event sets on its row, applied only when the event is newer than the row (`updated_seq`).
+Pure, no I/O."""
 
 from __future__ import annotations
 
@@ -100,6 +101,44 @@ def shipment_patch(event: Event, lookups: Lookups, tz: str) -> Patch:
     return Patch(
         int(p["shipment_id"]), event_date(p.get("shipped_at"), event, tz), event.seq, fields, add
     )
+
+
+REVIEW_EVENTS = frozenset(
+    {"review.submitted", "review.published", "review.rejected", "review.followed_up"}
+)
+
+
+def review_patch(event: Event, tz: str) -> Patch:
+    """A `review.*` event → its `fact_reviews` row's fields, in the partition of the day it
+    was submitted (every event carries `created_at`); the latest event's status wins."""
+    p = event.payload
+    submitted = parse_ts(p.get("created_at")) or event.occurred_at
+    photos = int(p.get("photo_count") or 0)
+    fields: dict[str, Any] = {
+        "review_id": p["review_id"],
+        "order_id": p.get("order_id"),
+        "line_id": p.get("order_line_id"),
+        "customer_id": p.get("customer_id"),
+        "product_id": p.get("product_id"),
+        "sku_id": p.get("sku_id"),
+        "rating": p.get("rating"),
+        "photo_count": photos,
+        "has_photos": photos > 0,
+        "status": p.get("status"),
+        "submitted_at": submitted,
+    }
+    if event.name == "review.submitted":
+        fields.update(event_id=event.id, followed_up=False)
+    elif event.name == "review.published":
+        fields["published_at"] = event.occurred_at
+    elif event.name == "review.followed_up":
+        fields.update(
+            followed_up=True,
+            followed_up_at=parse_ts(p.get("followed_up_at")) or event.occurred_at,
+        )
+    day = shop_date(submitted, tz)
+    assert day is not None
+    return Patch(int(p["review_id"]), day, event.seq, fields)
 
 
 def apply_patches(

@@ -8,6 +8,7 @@ the dimensions every one of its measures' sources can be sliced by.
 from __future__ import annotations
 
 from shopops.analytics.metrics.defs_retention import RETENTION_AND_SERVICE
+from shopops.analytics.metrics.defs_reviews import REVIEWS
 from shopops.analytics.metrics.defs_traffic import TRAFFIC_AND_CONVERSION
 from shopops.analytics.metrics.defs_value import VALUE
 from shopops.analytics.metrics.measures import MEASURES
@@ -16,7 +17,7 @@ from shopops.analytics.metrics.sources import SOURCES
 
 __all__ = ["GROUPS", "GROUP_EN", "METRICS", "UNITS", "Metric", "Values", "ratio"]
 
-_DEFS: tuple[Metric, ...] = (*TRAFFIC_AND_CONVERSION, *VALUE, *RETENTION_AND_SERVICE)
+_DEFS: tuple[Metric, ...] = (*TRAFFIC_AND_CONVERSION, *VALUE, *RETENTION_AND_SERVICE, *REVIEWS)
 
 
 def _dims(metric: Metric) -> tuple[str, ...]:

@@ -13,7 +13,6 @@ import hashlib
 import math
 import pickle
 import random
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,11 +27,12 @@ from shopops.inventory import service as inventory
 from shopops.sim import calendar, personas, shoppers, traffic
 from shopops.sim import promotions as sim_promotions
 from shopops.sim import purchasing as sim_purchasing
+from shopops.sim.browsing import Browsing
 from shopops.sim.catalog import Shop
 from shopops.sim.lifecycle import Action, Lifecycle, Outcome
 from shopops.sim.model import Incident, Scenario
 from shopops.sim.truth import DayTruth, Truth
-from shopops.sim.visit import Visit, order_events, plan_visit
+from shopops.sim.visit import Visit, browse_shape, epoch_ms, order_events, plan_visit
 from shopops.tracking.feed import Batch
 
 STATE_FILE = "sim_state.pickle"
@@ -126,6 +126,7 @@ class DayRun:
         self.rng = random.Random(f"{state.seed}-{day.isoformat()}")
         self.truth = DayTruth(day.isoformat())
         self.events: list[dict[str, Any]] = []
+        self.browsing: Browsing | None = None  # the non-buyers' sessions, made at ingestion
         self.identities: list[tuple[str, int, dt.datetime]] = []
         self.outcome = Outcome()
         self.sold: dict[int, int] = {}
@@ -192,9 +193,14 @@ class DayRun:
         kept = [v for v in out if self.since < v.start <= self.until]
         t.visitors = dict.fromkeys(t.visitors, 0)
         campaign = rhythm.campaign or "always_on"
+        browsing = Browsing.start(f"browse-{s.seed}-{self.since.isoformat()}", campaign, s.shop)
+        self.browsing = browsing
         by_persona: dict[str, int] = {}
         for visit in kept:
-            plan_visit(rng, s.shop, visit, traffic.BY_CODE[visit.channel], campaign)
+            if visit.buys:
+                plan_visit(rng, s.shop, visit, traffic.BY_CODE[visit.channel], campaign)
+            else:
+                browsing.add(visit, epoch_ms(visit.start), browse_shape(rng))
             by_persona[visit.persona.code] = by_persona.get(visit.persona.code, 0) + 1
             t.visitors[visit.channel] = t.visitors.get(visit.channel, 0) + 1
             t.expected_orders[visit.channel] = t.expected_orders.get(visit.channel, 0.0) + visit.p
@@ -232,8 +238,8 @@ class DayRun:
                 buyers: list[Visit] = []
                 while k < len(visits) and (visits[k].checkout_at or visits[k].start) <= w_end:
                     visit = visits[k]
-                    self.events.extend(visit.events)
                     if visit.buys and visit.checkout_at is not None:
+                        self.events.extend(visit.events)
                         buyers.append(visit)
                     k += 1
                 receipts = [a for a in due if a.kind == "receipt"]
@@ -245,7 +251,7 @@ class DayRun:
                 if w_end >= day_end:
                     break
             for visit in visits[k:]:  # buyers still deciding at the end of the stretch leave
-                self.events.extend(visit.events)
+                self.events.extend(visit.events)  # (a non-buyer's are in `browsing`)
             self._restock(session, day_end)
         return self._batch(day_end)
 
@@ -364,15 +370,12 @@ class DayRun:
 
     def _batch(self, received: dt.datetime) -> Batch:
         # The day's sign-ins and events in bulk: one sync each, the same frames and checks.
-        received = max(
-            [
-                received,
-                *[
-                    dt.datetime.fromtimestamp(e["timestamp"] / 1000, dt.UTC)
-                    for e in self.events[-1:]
-                ],
-            ]
-        )
+        # Received no earlier than its last event (the ingestion clamps later ones to it).
+        latest = max([e["timestamp"] for e in self.events[-1:]], default=0)
+        browsing = self.browsing
+        if browsing is not None and browsing.rows:
+            latest = max(latest, browsing.latest_ms)
+        received = max(received, dt.datetime.fromtimestamp(latest / 1000, dt.UTC))
         # Ids the simulator gives (as a client SDK does), the same on a re-run of this stretch
         # of the day, so a replay dedups; cheaper than the ingestion deriving them from content.
         base = (
@@ -384,10 +387,12 @@ class DayRun:
             )
             << 48
         )
-        for i, event in enumerate(self.events):
-            event["uuid"] = str(uuid.UUID(int=base | i))
-        self.truth.events = len(self.events)
-        return Batch(self.identities, self.events, received, "Mozilla/5.0 (iPhone) shopops-sim")
+        sources = [browsing] if browsing is not None and browsing.rows else []
+        self.truth.events = len(self.events) + sum(b.count for b in sources)
+        return Batch(
+            self.identities, self.events, received, "Mozilla/5.0 (iPhone) shopops-sim",
+            sources=list(sources), id_base=base,
+        )  # fmt: skip
 
 
 def _insert(queue: list[tuple[dt.datetime, int]], item: tuple[dt.datetime, int]) -> None:

@@ -113,47 +113,97 @@ def plan_visit(
     plan: ChannelPlan,
     campaign: str,
 ) -> Visit:
-    """Fill in the visit's pre-checkout events and, for a buyer, the basket."""
+    """Fill in the visit's pre-checkout events and, for a buyer, the basket (a non-buyer's
+    browsing here too: the engine hands those to `sim.browsing` instead)."""
     t = epoch_ms(visit.start)  # the clock of the visit, in epoch ms
-    props: dict[str, Any] = {"channel_hint": plan.code}
+    if not visit.buys:
+        browse(rng, shop, visit, plan, campaign, t, browse_shape(rng))
+        return visit
+    first = _landing(rng, shop, visit, plan, campaign, t)
+    t, _viewed = _look(rng, shop, visit, first, t, rng.random() < 0.35, 1 + _between(rng, 0, 3))
+    events = visit.events
+    visit.basket = basket_for(rng, shop, visit.persona, first)
+    for sku, _qty in visit.basket:
+        t += 1000 * _between(rng, 10, 90)
+        events.append(_view(visit, shop, "add_to_cart", t, sku))
+    t += 1000 * _between(rng, 20, 120)
+    events.append(_event(visit, "begin_checkout", t, {}))
+    t += 1000 * _between(rng, 20, 90)
+    visit.checkout_at = visit.start + dt.timedelta(milliseconds=t - epoch_ms(visit.start))
+    return visit
+
+
+# A non-buyer's shape (bit 0 stayed, 1 searched, 2–3 product views − 1, 4 cart, 5 checkout):
+# what sets how many events the session makes, drawn where the visit is decided.
+STAYED, SEARCHED, CART, CHECKOUT = 1, 2, 16, 32
+BROWSE_SPAN_MS = 1000 * (40 + 4 * 120 + 90 + 120)  # the longest a non-buyer's session runs
+
+
+def browse_shape(rng: random.Random) -> int:
+    """How far a visitor who does not buy goes: bounce, or search, view, sometimes a cart."""
+    if rng.random() < BOUNCE:
+        return 0
+    shape = STAYED | (SEARCHED if rng.random() < 0.35 else 0) | _between(rng, 0, 3) << 2
+    if rng.random() < ABANDON_CART:
+        shape |= CART | (CHECKOUT if rng.random() < ABANDON_CHECKOUT else 0)
+    return shape
+
+
+def shape_events(shape: int) -> int:
+    """How many tracking events a non-buyer of `shape` makes."""
+    if not shape:
+        return 1
+    views = 1 + (shape >> 2 & 3)
+    return 1 + views + bool(shape & SEARCHED) + bool(shape & CART) + bool(shape & CHECKOUT)
+
+
+def browse(
+    rng: random.Random, shop: Shop, visit: Visit, plan: ChannelPlan, campaign: str, t: int,
+    shape: int,
+) -> None:  # fmt: skip
+    """A non-buyer's events from `t` (epoch ms): what they look at, as far as `shape` goes."""
+    first = _landing(rng, shop, visit, plan, campaign, t)
+    if not shape:
+        return
+    views = 1 + (shape >> 2 & 3)
+    t, viewed = _look(rng, shop, visit, first, t, bool(shape & SEARCHED), views)
+    if shape & CART:
+        t += 1000 * _between(rng, 10, 90)
+        visit.events.append(_view(visit, shop, "add_to_cart", t, viewed[-1]))
+        if shape & CHECKOUT:
+            t += 1000 * _between(rng, 20, 120)
+            visit.events.append(_event(visit, "begin_checkout", t, {}))
+
+
+def _landing(
+    rng: random.Random, shop: Shop, visit: Visit, plan: ChannelPlan, campaign: str, t: int
+) -> int:
+    """The landing page view; returns the SKU the visitor came for."""
     first = pick_sku(rng, shop, visit.persona)
     product = shop.sku_product[first]
     path = "/" if rng.random() < 0.35 else f"/products/{product}"
-    event = _event(visit, "page_view", t, {"url": landing_url(plan, path, campaign), **props})
+    url = landing_url(plan, path, campaign)
+    event = _event(visit, "page_view", t, {"url": url, "channel_hint": plan.code})
     if plan.referrer:
         event["properties"]["referrer"] = plan.referrer
+    visit.events.append(event)
+    return first
+
+
+def _look(
+    rng: random.Random, shop: Shop, visit: Visit, first: int, t: int, search: bool, views: int
+) -> tuple[int, list[int]]:
+    """A search (when `search`) and `views` product views in `first`'s category."""
     events = visit.events
-    events.append(event)
-    if not visit.buys and rng.random() < BOUNCE:
-        return visit
-    if rng.random() < 0.35:
-        t += 1000 * _between(rng, 5, 40)
-        query = rng.choice(SEARCH_TERMS[shop.sku_category[first]])
-        events.append(_event(visit, "search", t, {"query": query}))
     category = shop.sku_category[first]
-    viewed = [first] + [
-        pick_sku(rng, shop, visit.persona, category) for _ in range(_between(rng, 0, 3))
-    ]
+    if search:
+        t += 1000 * _between(rng, 5, 40)
+        events.append(_event(visit, "search", t, {"query": rng.choice(SEARCH_TERMS[category])}))
+    viewed = [first] + [pick_sku(rng, shop, visit.persona, category) for _ in range(views - 1)]
     for sku in viewed:
         t += 1000 * _between(rng, 15, 120)
         events.append(_view(visit, shop, "product_view", t, sku))
-    if visit.buys:
-        visit.basket = basket_for(rng, shop, visit.persona, first)
-        for sku, _qty in visit.basket:
-            t += 1000 * _between(rng, 10, 90)
-            events.append(_view(visit, shop, "add_to_cart", t, sku))
-        t += 1000 * _between(rng, 20, 120)
-        events.append(_event(visit, "begin_checkout", t, {}))
-        t += 1000 * _between(rng, 20, 90)
-        visit.checkout_at = visit.start + dt.timedelta(milliseconds=t - epoch_ms(visit.start))
-        return visit
-    if rng.random() < ABANDON_CART:
-        t += 1000 * _between(rng, 10, 90)
-        events.append(_view(visit, shop, "add_to_cart", t, viewed[-1]))
-        if rng.random() < ABANDON_CHECKOUT:
-            t += 1000 * _between(rng, 20, 120)
-            events.append(_event(visit, "begin_checkout", t, {}))
-    return visit
+    return t, viewed
 
 
 def _view(visit: Visit, shop: Shop, name: str, t: int, sku: int) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import asdict
 from typing import Annotated
 
@@ -83,9 +84,20 @@ def list_supplier_skus(supplier_id: int, session: SessionDep, _: Staff) -> list[
     return [SupplierSkuRead.model_validate(r) for r in rows]
 
 
+def _utc(value: dt.datetime | None) -> dt.datetime | None:
+    """Query times without a zone are read as UTC."""
+    return value.replace(tzinfo=dt.UTC) if value is not None and value.tzinfo is None else value
+
+
 @router.get("/scorecards", response_model=list[ScorecardRead])
-def scorecards(session: SessionDep, _: Staff) -> list[ScorecardRead]:
-    cards = service.supplier_scorecards(session)
+def scorecards(
+    session: SessionDep,
+    _: Staff,
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+) -> list[ScorecardRead]:
+    """Every supplier's scorecard; `since`/`until` bound the return rate's sales and returns."""
+    cards = service.supplier_scorecards(session, since=_utc(since), until=_utc(until))
     return [
         ScorecardRead(supplier_id=sid, score=score(card), **asdict(card))
         for sid, card in cards.items()

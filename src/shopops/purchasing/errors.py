@@ -63,3 +63,9 @@ class LineNotOnOrder(InvalidInput):
     """A receipt names a SKU or line that is not on the purchase order."""
 
     code = "line_not_on_order"
+
+
+class InvalidPeriod(InvalidInput):
+    """A scorecard period whose start is not before its end."""
+
+    code = "invalid_period"

@@ -115,11 +115,28 @@ class Scorecard:
     average_cost: int | None  # fen per unit, weighted by units ordered
     catalogue_cost: int | None  # the same units at the catalogue's cost, fen per unit
     cost_index: float | None  # average / catalogue: 1.0 at catalogue cost, below is cheaper
+    # Of the supplier's SKUs in the scorecard's period: units sold, units that came back.
+    units_sold: int = 0
+    units_returned: int = 0
+    return_rate: float | None = None
 
 
-def scorecard(receipts: Iterable[ReceiptFact], costs: Iterable[CostFact]) -> Scorecard:
+@dataclass(frozen=True, slots=True)
+class SalesFact:
+    """Units of one of the supplier's SKUs sold, and returned, in the period."""
+
+    sold: int
+    returned: int
+
+
+def scorecard(
+    receipts: Iterable[ReceiptFact],
+    costs: Iterable[CostFact],
+    sales: Iterable[SalesFact] = (),
+) -> Scorecard:
     """On-time rate = receipts on or before the expected arrival / receipts; reject rate =
-    rejected / (accepted + rejected) units; cost index = Σ paid / Σ catalogue cost."""
+    rejected / (accepted + rejected) units; cost index = Σ paid / Σ catalogue cost; return
+    rate = units returned / units sold of the supplier's SKUs."""
     n = on_time = accepted = rejected = 0
     for r in receipts:
         n += 1
@@ -132,6 +149,10 @@ def scorecard(receipts: Iterable[ReceiptFact], costs: Iterable[CostFact]) -> Sco
         paid += c.quantity * c.unit_cost
         listed += c.quantity * c.catalogue_cost
     inspected = accepted + rejected
+    sold = returned = 0
+    for x in sales:
+        sold += x.sold
+        returned += x.returned
     return Scorecard(
         receipts=n,
         on_time_receipts=on_time,
@@ -143,6 +164,9 @@ def scorecard(receipts: Iterable[ReceiptFact], costs: Iterable[CostFact]) -> Sco
         average_cost=round(paid / units) if units else None,
         catalogue_cost=round(listed / units) if units else None,
         cost_index=paid / listed if listed else None,
+        units_sold=sold,
+        units_returned=returned,
+        return_rate=returned / sold if sold else None,
     )
 
 

@@ -193,7 +193,7 @@ class ReceiptResult(BaseModel):
 
 class ScorecardRead(BaseModel):
     """A supplier's record; rates are null when there is nothing to measure them on. The
-    return rate of a supplier's SKUs is not part of it yet (no aftersales read to build on)."""
+    return rate is units returned / units sold of the SKUs it supplies, in the period asked."""
 
     model_config = ConfigDict(from_attributes=True)
 
@@ -208,6 +208,9 @@ class ScorecardRead(BaseModel):
     average_cost: int | None
     catalogue_cost: int | None
     cost_index: float | None
+    units_sold: int
+    units_returned: int
+    return_rate: float | None
     score: int | None
 
 

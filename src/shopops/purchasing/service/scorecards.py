@@ -3,24 +3,30 @@ the pure rules over facts read in a few queries."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping, Sequence
 
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
+from shopops.aftersales import reads as aftersales_reads
 from shopops.catalog import service as catalog_service
 from shopops.inventory import service as inventory_service
+from shopops.orders import service as orders_service
+from shopops.purchasing.errors import InvalidPeriod
 from shopops.purchasing.models import (
     PurchaseOrder,
     PurchaseOrderLine,
     PurchaseReceipt,
     PurchaseReceiptLine,
     Supplier,
+    SupplierSku,
 )
 from shopops.purchasing.rules import (
     CostFact,
     PoStatus,
     ReceiptFact,
+    SalesFact,
     Scorecard,
     Suggestion,
     scorecard,
@@ -30,14 +36,48 @@ from shopops.purchasing.service.orders import on_order
 from shopops.purchasing.service.suppliers import preferred_suppliers
 
 
+def _sales(
+    session: Session, ids: list[int], since: dt.datetime | None, until: dt.datetime | None
+) -> dict[int, list[SalesFact]]:
+    """Per supplier, units sold and returned in the period of each SKU it supplies (asked of
+    the orders and after-sales services, one read each)."""
+    supplied = list(
+        session.execute(
+            select(SupplierSku.supplier_id, SupplierSku.sku_id).where(
+                SupplierSku.supplier_id.in_(ids)
+            )
+        )
+    )
+    skus = sorted({sku for _, sku in supplied})
+    sold = orders_service.units_sold(session, sku_ids=skus, since=since, until=until)
+    back = aftersales_reads.units_returned(session, sku_ids=skus, since=since, until=until)
+    out: dict[int, list[SalesFact]] = {i: [] for i in ids}
+    for supplier, sku in supplied:
+        if sold.get(sku) or back.get(sku):
+            out[supplier].append(SalesFact(sold.get(sku, 0), back.get(sku, 0)))
+    return out
+
+
 def supplier_scorecards(
-    session: Session, *, supplier_ids: Sequence[int] | None = None
+    session: Session,
+    *,
+    supplier_ids: Sequence[int] | None = None,
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
 ) -> dict[int, Scorecard]:
     """Every (or each named) supplier's scorecard; suppliers without orders get empty ones.
 
     Units bought are those ordered on sent orders (submitted, partly received, received) and
-    those received on cancelled ones; the catalogue cost is the catalog's SKU cost.
+    those received on cancelled ones; the catalogue cost is the catalog's SKU cost. The return
+    rate is over the SKUs the supplier supplies (a SKU two suppliers supply counts for both):
+    units of returns and exchanges received in `[since, until)` / units on orders paid in it
+    (all time when None); 422 `invalid_period` when `since` is not before `until`.
     """
+    if since is not None and until is not None and since >= until:
+        raise InvalidPeriod(
+            "the period's start must be before its end 开始时间须早于结束时间",
+            details={"since": since.isoformat(), "until": until.isoformat()},
+        )
     ids_stmt = select(Supplier.id)
     if supplier_ids is not None:
         ids_stmt = ids_stmt.where(Supplier.id.in_(sorted(set(supplier_ids))))
@@ -98,7 +138,8 @@ def supplier_scorecards(
         snap = catalogue.get(sku_id)
         if snap is not None and units:
             costs[supplier].append(CostFact(int(units), unit_cost, snap.cost))
-    return {i: scorecard(receipts[i], costs[i]) for i in ids}
+    sales = _sales(session, ids, since, until)
+    return {i: scorecard(receipts[i], costs[i], sales[i]) for i in ids}
 
 
 def replenishment_suggestions(

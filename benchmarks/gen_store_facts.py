@@ -25,6 +25,7 @@ from gen_store import (
     strings,
     ts,
 )
+from gen_store_reviews import reviews
 
 
 def write_all(s: Any, w: Any) -> dict[str, int]:
@@ -35,6 +36,7 @@ def write_all(s: Any, w: Any) -> dict[str, int]:
     counts["fact_stock_daily"] = stock(s, w)
     counts.update(behaviour(s, w))
     counts["dim_customer"] = customers(s, w)
+    counts["fact_reviews"] = reviews(s, w)  # last, on its own rng: the other tables stay
     return counts
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import gc
 import io
 import os
 import random
@@ -75,6 +76,13 @@ def _prepare(settings: Settings) -> Engine:
         event.listen(engine, "connect", _sim_pragmas)
     upgrade(engine)
     return engine
+
+
+def _freeze_heap() -> None:
+    """Collect the days so far, then keep what survives (the state, the shop: long-lived) out
+    of the collector's full passes, which otherwise walk it again and again during a day."""
+    gc.collect()
+    gc.freeze()
 
 
 def _sim_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -210,6 +218,7 @@ def simulate(
                 since = state.done_until or dt.datetime.combine(day, dt.time(0), tz)
                 if until <= since:
                     break
+                _freeze_heap()
                 run = DayRun(engine, state, day, tz, incidents, since, until)
                 batch = run.run()
                 _merge_day(state.truth, run.truth)
@@ -252,6 +261,7 @@ def simulate(
             # Sealed and compacted (the API serving this directory may share the open log).
             feeder.close()
             compactor.finish()
+            gc.unfreeze()  # the caller's process (a server, tests) collects as before
             tracking.compact_events(store)
             _finish(settings, state, result, started)
         if not continued:

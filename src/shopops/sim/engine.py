@@ -193,7 +193,9 @@ class DayRun:
         kept = [v for v in out if self.since < v.start <= self.until]
         t.visitors = dict.fromkeys(t.visitors, 0)
         campaign = rhythm.campaign or "always_on"
-        browsing = Browsing.start(f"browse-{s.seed}-{self.since.isoformat()}", campaign, s.shop)
+        browsing = Browsing.start(
+            f"browse-{s.seed}-{self.day}-{self.since.isoformat()}", campaign, s.shop
+        )
         self.browsing = browsing
         by_persona: dict[str, int] = {}
         for visit in kept:

@@ -3,7 +3,8 @@
 Pure: given the shop, the visitor's channel and persona, a start time and whether this visit
 means to buy, it returns the tracking events before checkout and the intended basket. The
 engine then places the order through the services and adds the order's own events.
-Non-buyers browse and leave (a bounce, some product views, sometimes an abandoned cart).
+Non-buyers browse and leave (a bounce, some product views, sometimes an abandoned cart): the
+engine draws how far (`browse_shape`), `browse` what they look at (in `sim.browsing`).
 """
 
 from __future__ import annotations

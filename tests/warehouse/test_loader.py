@@ -3,6 +3,7 @@ by independent SQL; idempotent, incremental, crash-safe."""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 from pathlib import Path
@@ -214,10 +215,15 @@ def test_one_loader_at_a_time(tmp_path: Path, sqlite_engine: Engine) -> None:
         load_warehouse(sqlite_engine, data_dir=tmp_path)
 
 
-def test_stock_daily_ends_at_the_store_levels(sqlite_engine: Engine, tmp_path: Path) -> None:
-    from shopops.sim.demo import build_demo_shop
+def test_stock_daily_ends_at_the_store_levels(tmp_path: Path) -> None:
+    from shopops.config import Settings
+    from shopops.db import make_engine
+    from shopops.sim import SimulationConfig, simulate
 
-    build_demo_shop(sqlite_engine, days=4, customers=6, seed=3)
+    # A few days of the real simulator: orders, payments, shipments and restocking receipts.
+    settings = Settings(data_dir=tmp_path / "shop", database_url=None)
+    simulate(settings, SimulationConfig(days=4, visitors=40, seed=3, end=dt.date(2026, 9, 30)))
+    sqlite_engine = make_engine(settings.resolved_database_url)
     report = load_warehouse(sqlite_engine, data_dir=tmp_path)
     root = tmp_path / "warehouse"
     assert report.rows["fact_stock_daily"] > 0
@@ -241,3 +247,4 @@ def test_stock_daily_ends_at_the_store_levels(sqlite_engine: Engine, tmp_path: P
     dims = pq.read_table(root / "dim_product" / "part-0.parquet").column("sku_id").to_pylist()
     assert set(r[0] for r in store) <= set(dims)
     assert SCHEMAS["dim_date"].names == pq.read_schema(root / "dim_date" / "part-0.parquet").names
+    sqlite_engine.dispose()

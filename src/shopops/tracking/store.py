@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -325,18 +326,47 @@ _INT_COLUMNS = {"customer_id", "sku_id", "product_id", "order_id", "amount"}
 
 def rows_to_table(rows: list[list[Any]]) -> pa.Table:
     """Stored rows as an Arrow table in RAW_SCHEMA (times become UTC timestamps, the
-    properties JSON text)."""
+    properties JSON text). Built from buffers: `pa.array` on Python values imports pandas
+    (pyarrow probes for it), 1.5 s a process that only compacts does not need."""
     columns = list(zip(*rows, strict=True)) if rows else [() for _ in ROW_COLUMNS]
     arrays = []
     for i, field in enumerate(RAW_SCHEMA):
         values: Any = columns[i]
         if i in _MS_COLUMNS:
-            arrays.append(pa.array(values, pa.int64()).cast(pa.timestamp("ms", tz="UTC")).cast(_TS))
+            arrays.append(_int64s(values).cast(pa.timestamp("ms", tz="UTC")).cast(_TS))
             continue
         if i == _PROPS:
             values = [json.dumps(v, ensure_ascii=False, sort_keys=True) for v in values]
-        arrays.append(pa.array(values, field.type))
+        arrays.append(_int64s(values) if field.type == pa.int64() else _strings(values))
     return pa.Table.from_arrays(arrays, schema=RAW_SCHEMA)
+
+
+def _int64s(values: Any) -> pa.Array:
+    """Python ints (None for null) as an int64 array."""
+    nulls = values.count(None)
+    if nulls:
+        valid = np.fromiter((v is not None for v in values), bool, len(values))
+        bitmap = pa.py_buffer(np.packbits(valid, bitorder="little"))
+        values = [0 if v is None else v for v in values]
+    else:
+        bitmap = None
+    data = pa.py_buffer(np.array(values, dtype=np.int64))
+    return pa.Array.from_buffers(pa.int64(), len(values), [bitmap, data], null_count=nulls)
+
+
+def _strings(values: Any) -> pa.Array:
+    """Python strings (None for null) as a string array."""
+    nulls = values.count(None)
+    encoded = [b"" if v is None else v.encode() for v in values]
+    offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
+    np.cumsum(np.fromiter(map(len, encoded), np.int64, len(encoded)), out=offsets[1:])
+    bitmap = None
+    if nulls:
+        valid = np.fromiter((v is not None for v in values), bool, len(values))
+        bitmap = pa.py_buffer(np.packbits(valid, bitorder="little"))
+    buffers = [bitmap, pa.py_buffer(offsets), pa.py_buffer(b"".join(encoded))]
+    wide = pa.Array.from_buffers(pa.large_string(), len(encoded), buffers, null_count=nulls)
+    return wide.cast(pa.string())  # checked: a column past 2 GiB raises rather than wraps
 
 
 def local_dates(ts: pa.ChunkedArray | pa.Array, timezone: str) -> pa.Array:
@@ -368,9 +398,10 @@ def compact_segment(path: Path, parquet_dir: Path, timezone: str) -> int | None:
         if rows:
             table = rows_to_table(rows)
             dates = local_dates(table.column("ts_at"), timezone)
-            for day in pc.unique(dates).to_pylist():
-                part = table.filter(pc.equal(dates, pa.scalar(day, pa.date32())))
-                write_atomic(part, parquet_dir / f"date={day.isoformat()}" / f"{path.stem}.parquet")
+            for day in pc.unique(dates):  # Arrow scalars: pa.scalar would import pandas
+                part = table.filter(pc.equal(dates, day))
+                name = f"date={day.as_py().isoformat()}"
+                write_atomic(part, parquet_dir / name / f"{path.stem}.parquet")
         path.unlink()
         _fsync_dir(path.parent)
         return len(rows)

@@ -16,8 +16,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from shopops.members import service as members
+from shopops.members.service.checkout_bulk import points_balances
 from shopops.promotions import service as promotions
 from shopops.promotions.schemas import PromotionCreate, TemplateCreate
+from shopops.promotions.service.checkout_wallets import usable_coupons
 from shopops.sim import calendar
 from shopops.sim.personas import Persona
 
@@ -119,3 +121,24 @@ def offers(
         balance = members.balance(session, customer_id=customer_id)
         points = min(balance, POINTS_MAX) // 100 * 100
     return codes, points
+
+
+def offers_many(
+    session: Session,
+    rng: random.Random,
+    shoppers: list[tuple[Persona, int, bool, dt.datetime]],
+) -> list[tuple[list[str], int]]:
+    """`offers` for each (persona, customer id, returning, at) in turn, the clock at `at`:
+    the same draws in the same order, the wallets and balances read once for all."""
+    draws = [
+        (cid, at, rng.random() < persona.coupon_use, returning and rng.random() < POINTS_USE)
+        for persona, cid, returning, at in shoppers
+    ]
+    found = iter(usable_coupons(session, wanted=[(c, at) for c, at, use, _ in draws if use]))
+    balances = points_balances(session, customer_ids=[c for c, _, _, pts in draws if pts])
+    out: list[tuple[list[str], int]] = []
+    for cid, _at, use, pts in draws:
+        code = next(found) if use else None
+        points = min(balances[cid], POINTS_MAX) // 100 * 100 if pts else 0
+        out.append(([code] if code is not None else [], points))
+    return out

@@ -44,15 +44,18 @@ def checkout(run: DayRun, session: Session, buyers: list[Visit]) -> None:
         ready.append((visit, lines))
     _sign_up(run, session, [v for v, _ in ready if v.customer_id is None])
     shopping = [(v, lines) for v, lines in ready if v.customer_id is not None]
-    first: list[bulk.Checkout] = []
-    for visit, lines in shopping:
-        at = visit.checkout_at
-        assert at is not None and visit.customer_id is not None
-        set_clock(session, at)
-        codes, points = sim_promotions.offers(
-            session, run.rng, visit.persona, visit.customer_id, visit.returning
+    shoppers = []
+    for visit, _lines in shopping:
+        assert visit.checkout_at is not None and visit.customer_id is not None
+        shoppers.append((visit.persona, visit.customer_id, visit.returning, visit.checkout_at))
+    first = [
+        bulk.Checkout(at, cid, lines, tuple(codes), points)
+        for (_p, cid, _r, at), (_v, lines), (codes, points) in zip(
+            shoppers, shopping, sim_promotions.offers_many(session, run.rng, shoppers), strict=True
         )
-        first.append(bulk.Checkout(at, visit.customer_id, lines, tuple(codes), points))
+    ]
+    if first:
+        set_clock(session, first[-1].at)  # where the shopper-by-shopper loop left the clock
     results = bulk.place(session, first)
     again: list[int] = []
     for i, result in enumerate(results):

@@ -120,3 +120,36 @@ def test_jieba_segmentation_agrees_when_installed():
     pytest.importorskip("jieba")
     assert rules.precheck("操作很简单，usb接口很稳").clean
     assert set(rules.precheck("好评返现，加微信").banned) == {"好评返现", "加微信"}
+
+
+def _banned_by_segmentation(text: str, banned: frozenset[str] = rules.BANNED_WORDS) -> set[str]:
+    """What the pre-check's banned words were before it skipped texts without one in them."""
+    return {w for w in rules.segment(text, banned_words=banned) if w in banned} if text else set()
+
+
+_PIECES = ["好评返现", "加微信", "操作", "操", "usb", "SB", "vx", "充电很快", "，", " "]
+_PIECES += ["qq群", "返", "Fuck"]
+
+
+@given(st.lists(st.sampled_from(_PIECES), max_size=6).map("".join) | st.text(max_size=40))
+def test_skipping_texts_without_a_banned_word_changes_no_precheck(text):
+    found = _banned_by_segmentation(text)
+    check = rules.precheck(text)
+    assert set(check.banned) <= found and (Flag.BANNED_WORD in check.flags) == bool(found)
+
+
+def test_the_simulated_texts_precheck_as_segmented():
+    from shopops.sim import reviews as sim_reviews
+
+    texts = [t for ts in sim_reviews.GOOD.values() for t in ts] + sim_reviews.GENERIC_GOOD
+    texts += sim_reviews.MIDDLE + sim_reviews.BAD + sim_reviews.SPAM
+    texts += [t for ts in sim_reviews.BY_PERSONA.values() for t in ts]
+    for text in texts + [t + s for t in texts[:5] for s in sim_reviews.SPAM]:
+        found = _banned_by_segmentation(text)
+        assert (Flag.BANNED_WORD in rules.precheck(text).flags) == bool(found), text
+
+
+def test_the_segmenter_loads_once_from_a_warm_up_thread():
+    vocabulary = rules.BANNED_WORDS | rules.SAFE_WORDS
+    rules.warm_segmenter().join()
+    assert rules._jieba_tokenizer(vocabulary) is rules._tokenizers[vocabulary]

@@ -13,10 +13,10 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
+import threading
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from functools import cache
 from typing import Any
 
 from shopops.errors import InvalidInput
@@ -173,10 +173,22 @@ class Precheck:
         return {"flags": list(self.flags), "banned": list(self.banned)}
 
 
-@cache
+_tokenizers: dict[frozenset[str], Any] = {}
+_tokenizers_lock = threading.Lock()  # one load (~1 s) even when a warm-up thread races a check
+
+
 def _jieba_tokenizer(words: frozenset[str]) -> Any:
     """A private jieba tokenizer that knows the banned and safe words (loaded once: ~1 s);
     None when jieba is not installed."""
+    if words in _tokenizers:
+        return _tokenizers[words]
+    with _tokenizers_lock:
+        if words not in _tokenizers:
+            _tokenizers[words] = _load_jieba(words)
+        return _tokenizers[words]
+
+
+def _load_jieba(words: frozenset[str]) -> Any:
     try:
         import jieba
     except ImportError:
@@ -186,6 +198,23 @@ def _jieba_tokenizer(words: frozenset[str]) -> Any:
     for word in sorted(words):
         tokenizer.add_word(word, freq=100_000)
     return tokenizer
+
+
+def warm_segmenter(banned_words: frozenset[str] = BANNED_WORDS) -> threading.Thread:
+    """Load the segmenter in a daemon thread (for a process that will pre-check many texts:
+    the load overlaps its waits instead of stalling its first flagged review)."""
+    thread = threading.Thread(
+        target=_jieba_tokenizer, args=(banned_words | SAFE_WORDS,), daemon=True
+    )
+    thread.start()
+    return thread
+
+
+def _may_hold_banned(text: str, banned_words: Collection[str]) -> bool:
+    """Whether any banned word occurs in the lower-cased text: every word `segment` yields is
+    a piece of it, so without one the segmentation cannot find any (and is skipped)."""
+    lowered = text.lower()
+    return any(w in lowered for w in banned_words)
 
 
 def _max_match(text: str, vocabulary: frozenset[str]) -> list[str]:
@@ -233,7 +262,8 @@ def precheck(
     操), a phone number, a link, a character repeated 6+ times, too little variety, or the same
     text as one of the customer's recent reviews."""
     flags: list[str] = []
-    words = segment(text, banned_words=banned_words) if text else []
+    hit = text and _may_hold_banned(text, banned_words)
+    words = segment(text, banned_words=banned_words) if hit else []
     found = {w for w in words if w in banned_words}
     # The longest banned words only: jieba's search mode also yields 返现 inside 好评返现.
     banned = sorted(w for w in found if not any(w != o and w in o for o in found))

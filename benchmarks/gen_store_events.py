@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.parquet as pq
 from gen_store import (
     BROWSE,
     BROWSE_P,
@@ -29,6 +30,10 @@ from gen_store import (
     strings,
     ts,
 )
+
+from shopops.tracking.facts import EVENTS_ROW_GROUP
+from shopops.warehouse import schema as contract
+from shopops.warehouse.files import conform, partition_path
 
 EVENTS = list(dict.fromkeys([*BUY, *BROWSE]))
 UTM_SOURCE = ["baidu", "sina", "smzdm", "oceanengine", "xiaohongshu"]
@@ -173,7 +178,7 @@ def behaviour(s: Any, w: Any) -> dict[str, int]:
         "amount": t(ints(amount, order > 0)),
         "properties": strings(["{}"], np.zeros(n_ev, np.int64)),
     }
-    counts = {"fact_events": w.fact("fact_events", s.day_of(local[by_time]), cols)}
+    counts = {"fact_events": _write_events(w, s.day_of(local[by_time]), cols)}
     # Sessions from their (contiguous, in-order) events.
     bounds = np.r_[0, np.cumsum(lens)]
     start, end = local[bounds[:-1]], local[bounds[1:] - 1]
@@ -214,6 +219,26 @@ def behaviour(s: Any, w: Any) -> dict[str, int]:
         ),
     )
     return counts
+
+
+def _write_events(w: Any, day: np.ndarray, columns: dict[str, pa.Array]) -> int:
+    """`fact_events` in the loader's layout (tracking/facts.py), not `Writer.fact`'s: within a
+    day by event, person, time and id, in small row groups, as funnel steps read them."""
+    schema = contract.SCHEMAS.get("fact_events") or contract.BEHAVIOUR_FACTS["fact_events"]
+    data = conform(pa.table(columns), schema).append_column("_day", pa.array(day))
+    keys = ["_day", "event", "person_id", "ts_at", "event_id"]
+    data = data.sort_by([(k, "ascending") for k in keys])
+    day = data.column("_day").to_numpy()
+    data = data.drop_columns(["_day"])
+    bounds = np.searchsorted(day, np.arange(w.store.days + 1))
+    for i in range(w.store.days):
+        lo, hi = int(bounds[i]), int(bounds[i + 1])
+        if hi > lo:
+            path = partition_path(w.root, "fact_events", w.store.dates[i])
+            path.parent.mkdir(parents=True, exist_ok=True)
+            part = data.slice(lo, hi - lo)
+            pq.write_table(part, path, compression="zstd", row_group_size=EVENTS_ROW_GROUP)
+    return data.num_rows
 
 
 def pc_str(values: np.ndarray) -> pa.Array:

@@ -33,6 +33,8 @@ from shopops.orders.rules import OrderStatus
 from shopops.payments import service as payments
 from shopops.payments.errors import NothingToRefund
 from shopops.payments.gateway import SimulatedGateway
+from shopops.payments.rules import merge_units
+from shopops.payments.service.refunds import refund_loaded_order
 
 A = ReturnAction
 # Goods can come back once they arrived; a partly refunded order keeps its other lines.
@@ -156,21 +158,35 @@ def _emit(
     session: Session,
     name: str,
     request: ReturnRequest,
-    order: Order,
+    facts: tuple[str, Mapping[int, int]],
     extra: Mapping[str, Any] | None = None,
 ) -> None:
+    number, sku_by_line = facts
     emit(
         session,
         name,
         aggregate_type=events.AGGREGATE,
         aggregate_id=request.id,
         payload=events.return_payload(
-            request,
-            order_number=order.number,
-            sku_by_line={line.id: line.sku_id for line in order.lines},
-            extra=extra,
+            request, order_number=number, sku_by_line=sku_by_line, extra=extra
         ),
     )
+
+
+def _order_facts(order: Order) -> tuple[str, dict[int, int]]:
+    """What a return's events say of its order: the number and each line's SKU."""
+    return order.number, {line.id: line.sku_id for line in order.lines}
+
+
+def _facts(session: Session, request: ReturnRequest) -> tuple[str, dict[int, int]]:
+    """`_order_facts` read lightly (two small queries, no order loaded): the payload names
+    only the request's lines, so their SKUs are all it needs."""
+    numbers = orders.order_numbers(session, order_ids=[request.order_id])
+    number = numbers.get(request.order_id)
+    if number is None:  # as get_order would: the order must exist
+        return _order_facts(orders.get_order(session, order_id=request.order_id, details=True))
+    line_ids = [line.order_line_id for line in request.lines]
+    return number, orders.line_skus(session, line_ids=line_ids)
 
 
 def request_return(
@@ -216,9 +232,10 @@ def request_return(
     if not requested:
         raise InvalidInput("name at least one line to return", details={"lines": []})
 
-    order = orders.get_customer_order(session, customer_id=customer_id, number=order_number)
     # Lock the order: two requests at once must not both take the last returnable unit.
-    order = orders.get_order(session, order_id=order.id, for_update=True, details=True)
+    order = orders.get_customer_order(
+        session, customer_id=customer_id, number=order_number, for_update=True
+    )
     if order.delivered_at is None or order.status not in RETURNABLE_ORDER_STATUSES:
         raise OrderNotReturnable(
             f"order {order.number} is {order.status}: only delivered orders can be returned",
@@ -254,7 +271,7 @@ def request_return(
     )
     session.add(request)
     session.flush()
-    _emit(session, events.RETURN_REQUESTED, request, order)
+    _emit(session, events.RETURN_REQUESTED, request, _order_facts(order))
     return request
 
 
@@ -267,9 +284,9 @@ def approve_return(session: Session, *, return_id: int) -> ReturnRequest:
     request = get_return(session, return_id=return_id, for_update=True)
     request.status = _move(request, A.APPROVE).value
     request.decided_at = now(session)
-    order = orders.get_order(session, order_id=request.order_id, details=True)
+    facts = _facts(session, request)
     session.flush()
-    _emit(session, events.RETURN_APPROVED, request, order)
+    _emit(session, events.RETURN_APPROVED, request, facts)
     return request
 
 
@@ -284,9 +301,9 @@ def reject_return(session: Session, *, return_id: int, reason: str) -> ReturnReq
     request.status = _move(request, A.REJECT).value
     request.reject_reason = reason
     request.decided_at = now(session)
-    order = orders.get_order(session, order_id=request.order_id, details=True)
+    facts = _facts(session, request)
     session.flush()
-    _emit(session, events.RETURN_REJECTED, request, order, {"reject_reason": reason})
+    _emit(session, events.RETURN_REJECTED, request, facts, {"reject_reason": reason})
     return request
 
 
@@ -308,12 +325,13 @@ def ship_return(
 ) -> ReturnRequest:
     """approved → in_transit: the shopper's parcel back, as a return shipment (weighed by the
     returned units)."""
-    request = get_customer_return(session, customer_id=customer_id, return_id=return_id)
     request = get_return(session, return_id=return_id, for_update=True)
+    if request.customer_id != customer_id:  # someone else's request is 404 like a missing one
+        raise ReturnNotFound(f"no return request {return_id}", details={"return_id": return_id})
     target = _move(request, A.SHIP)
-    order = orders.get_order(session, order_id=request.order_id, details=True)
-    sku_by_line = {line.id: line.sku_id for line in order.lines}
-    skus = catalog.get_sellable_skus(session, sku_ids=list(sku_by_line.values()))
+    # Only the returned lines weigh: their SKUs are all the parcel needs.
+    sku_by_line = orders.line_skus(session, line_ids=[line.order_line_id for line in request.lines])
+    skus = catalog.get_sellable_skus(session, sku_ids=sorted(set(sku_by_line.values())))
     weight = sum(
         skus[sku_by_line[line.order_line_id]].weight_grams * line.quantity
         for line in request.lines
@@ -321,7 +339,7 @@ def ship_return(
     )
     shipment = fulfillment.create_return_shipment(
         session,
-        order_id=order.id,
+        order_id=request.order_id,
         carrier_code=carrier_code,
         tracking_number=tracking_number,
         weight_grams=weight,
@@ -344,8 +362,14 @@ def receive_return(
     received = _move(request, A.RECEIVE)
     finish = A.REFUND if request.kind == ReturnKind.RETURN else A.EXCHANGE
     final = rules.next_status(received, finish, kind=request.kind)
-    order = orders.get_order(session, order_id=request.order_id, details=True)
-    sku_by_line = {line.id: line.sku_id for line in order.lines}
+    order: Order | None = None
+    if request.kind == ReturnKind.RETURN:
+        # Locked and read once here for the refund too (refund_order would lock it again).
+        order = orders.get_order(session, order_id=request.order_id, for_update=True, details=True)
+        facts = _order_facts(order)
+    else:
+        facts = _facts(session, request)
+    sku_by_line = facts[1]
     request.status = received.value
     request.received_at = now(session)
     if request.kind == ReturnKind.RETURN:
@@ -358,18 +382,18 @@ def receive_return(
                 ref_id=str(request.id),
             )
     session.flush()
-    _emit(session, events.RETURN_RECEIVED, request, order)
-    if final is ReturnStatus.EXCHANGED:
+    _emit(session, events.RETURN_RECEIVED, request, facts)
+    if final is ReturnStatus.EXCHANGED or order is None:
         request.status = final.value
         session.flush()
-        _emit(session, events.RETURN_EXCHANGED, request, order)
+        _emit(session, events.RETURN_EXCHANGED, request, facts)
         return request
     extra: dict[str, Any] = {"refund_id": None, "amount": 0, "refund_lines": []}
     try:
-        refund = payments.refund_order(
+        refund = refund_loaded_order(
             session,
-            order_id=order.id,
-            lines=[(line.order_line_id, line.quantity) for line in request.lines],
+            order,
+            units=merge_units([(line.order_line_id, line.quantity) for line in request.lines]),
             reason=f"return #{request.id}",
             return_id=request.id,
             gateway=gateway,
@@ -389,5 +413,5 @@ def receive_return(
         }
     request.status = final.value
     session.flush()
-    _emit(session, events.RETURN_REFUNDED, request, order, extra)
+    _emit(session, events.RETURN_REFUNDED, request, facts, extra)
     return request

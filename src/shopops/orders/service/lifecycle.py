@@ -78,12 +78,16 @@ def get_order_by_number(session: Session, *, number: str, details: bool = False)
     )
 
 
-def get_customer_order(session: Session, *, customer_id: int, number: str) -> Order:
-    """The customer's own order by number, with lines and discounts; someone else's order is
-    404 like a missing one (a shopper must not learn that it exists)."""
+def get_customer_order(
+    session: Session, *, customer_id: int, number: str, for_update: bool = False
+) -> Order:
+    """The customer's own order by number, with lines and discounts (locked with
+    `for_update`); someone else's order is 404 like a missing one (a shopper must not learn
+    that it exists)."""
     return _load(
         session,
         select(Order).where(Order.number == number, Order.customer_id == customer_id),
+        for_update=for_update,
         details=True,
         missing={"number": number},
     )
@@ -347,6 +351,20 @@ def record_refund(
     paid has come back, else partially refunded; `order.refunded` carries the amounts.
     """
     order = get_order(session, order_id=order_id, for_update=True, details=True)
+    return record_refund_on(
+        session, order, line_refunds=line_refunds, shipping_refund=shipping_refund
+    )
+
+
+def record_refund_on(
+    session: Session,
+    order: Order,
+    *,
+    line_refunds: Mapping[int, tuple[int, int]],
+    shipping_refund: int,
+) -> Order:
+    """`record_refund` on an order this transaction already holds locked with its lines
+    (`get_order(for_update=True, details=True)`): a refund that loaded it reads it once."""
     if order.status != S.REFUND_REQUESTED:
         _target(order, A.REQUEST_REFUND)
     parts = _refund_parts(order, line_refunds, shipping_refund)

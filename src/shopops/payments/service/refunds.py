@@ -16,6 +16,7 @@ from shopops.events import emit
 from shopops.orders import service as orders
 from shopops.orders.models import Order
 from shopops.orders.rules import PAID_STATUSES
+from shopops.orders.service.lifecycle import record_refund_on
 from shopops.payments import events, rules
 from shopops.payments.errors import OrderNotRefundable
 from shopops.payments.gateway import SimulatedGateway
@@ -92,6 +93,32 @@ def refund_order(
     except ValueError as exc:
         raise InvalidInput(str(exc), details={"lines": [list(x) for x in lines]}) from exc
     order = orders.get_order(session, order_id=order_id, for_update=True, details=True)
+    return refund_loaded_order(
+        session,
+        order,
+        units=units,
+        amount=amount,
+        include_shipping=include_shipping,
+        reason=reason,
+        return_id=return_id,
+        gateway=gateway,
+    )
+
+
+def refund_loaded_order(
+    session: Session,
+    order: Order,
+    *,
+    units: dict[int, int],
+    amount: int | None = None,
+    include_shipping: bool = False,
+    reason: str = "",
+    return_id: int | None = None,
+    gateway: SimulatedGateway | None = None,
+) -> Refund:
+    """`refund_order` of an order this transaction already holds locked with its lines
+    (`get_order(for_update=True, details=True)`), `units` merged by `rules.merge_units` and
+    `reason` checked: the order is read once, not again here and in `record_refund`."""
     if order.status not in PAID_STATUSES or order.paid_amount <= 0:
         raise OrderNotRefundable(
             f"order {order.number} is {order.status}: nothing was paid to refund",
@@ -141,9 +168,7 @@ def refund_order(
     )
     session.add(refund)
     session.flush()
-    orders.record_refund(
-        session, order_id=order.id, line_refunds=plan.lines, shipping_refund=plan.shipping
-    )
+    record_refund_on(session, order, line_refunds=plan.lines, shipping_refund=plan.shipping)
     emit_refund(
         session,
         refund=refund,

@@ -4,7 +4,8 @@ A long simulation writes a million events; compacting them into Parquet is as mu
 ingesting them. Every `EVERY_DAYS` days the simulator seals its open segment and a worker
 process (a fresh interpreter running `store.compact`) compacts what is sealed while the next
 days run — compaction is safe from several processes at once (a segment is claimed with
-`flock`). At the end the worker is awaited and the last segment compacted in process.
+`flock`). At the end the last stretch is compacted in process while a busy worker finishes
+its own, then the worker is awaited.
 """
 
 from __future__ import annotations

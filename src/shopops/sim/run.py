@@ -28,6 +28,7 @@ from shopops.config import Settings
 from shopops.db import make_engine, session_scope, set_clock
 from shopops.errors import ShopOpsError
 from shopops.payments.gateway import SimulatedGateway
+from shopops.reviews import rules as reviews_rules
 from shopops.sim import purchasing as sim_purchasing
 from shopops.sim import traffic
 from shopops.sim.catalog import build_catalog
@@ -210,6 +211,9 @@ def simulate(
         store = tracking.open_store(data_dir, timezone=settings.timezone)
         compactor = BackgroundCompactor(store, len(days))
         feeder = Feeder(store, data_dir, len(days))
+        if feeder.background:
+            # A long run reviews flagged texts: the ~1 s load overlaps the child's start-up.
+            reviews_rules.warm_segmenter()
         result = SimulationResult(continued=continued, incidents=list(incidents))
         try:
             for done, day in enumerate(days, 1):
@@ -239,7 +243,8 @@ def simulate(
                     if until < day_end - dt.timedelta(milliseconds=1)
                     else day + dt.timedelta(days=1)
                 )
-                seal = compactor.due(done)
+                # The last stretch is compacted at the end in process (no worker start-up).
+                seal = compactor.due(done) and done < len(days)
                 batch.seal = seal and feeder.background
 
                 def then(blob: bytes = dump_state(state), seal: bool = seal) -> None:
@@ -259,10 +264,14 @@ def simulate(
             raise
         finally:
             # Sealed and compacted (the API serving this directory may share the open log).
-            feeder.close()
-            compactor.finish()
-            gc.unfreeze()  # the caller's process (a server, tests) collects as before
-            tracking.compact_events(store)
+            try:
+                feeder.close()
+                # What a busy worker has not claimed is compacted here meanwhile (heap still
+                # frozen: the collector leaves the simulation's objects alone).
+                tracking.compact_events(store)
+                compactor.finish()
+            finally:
+                gc.unfreeze()  # the caller's process (a server, tests) collects as before
             _finish(settings, state, result, started)
         if not continued:
             with session_scope(engine) as session:

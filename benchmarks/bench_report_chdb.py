@@ -103,6 +103,16 @@ def _measures(sess: Any, src: Any, days: list[dt.date]) -> dict[dt.date, dict[st
             FROM {src("fact_stock_daily")} WHERE date IN {d_in} GROUP BY date""",
         f"""SELECT date AS d, sum(spend) AS ad_spend FROM {src("fact_ad_spend")}
             WHERE date IN {d_in} GROUP BY date""",
+        f"""SELECT date AS d, count() AS reviews, sum(rating) AS rating_sum,
+              countIf(rating >= 4) AS good_reviews, countIf(rating <= 2) AS negative_reviews
+            FROM {src("fact_reviews")}
+            WHERE date IN {d_in} AND status IS NOT NULL AND status != 'rejected' GROUP BY date""",
+        f"""SELECT toDate(completed_at, 'Asia/Shanghai') AS d, count() AS completed_orders,
+              countIf(order_id IN (SELECT order_id FROM {src("fact_reviews")}
+                                   WHERE order_id IS NOT NULL)) AS reviewed_completed_orders
+            FROM {src("fact_orders")}
+            WHERE date <= {hi} AND completed_at IS NOT NULL
+              AND toDate(completed_at, 'Asia/Shanghai') IN {d_in} GROUP BY d""",
     ]
     out: dict[dt.date, dict[str, float]] = {d: {} for d in days}
     for sql in queries:

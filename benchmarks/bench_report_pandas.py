@@ -35,9 +35,11 @@ def read(
         filt = ds.field("date").isin([d.isoformat() for d in days])
     elif hi is not None:
         filt = ds.field("date") <= hi.isoformat()
-    df = dataset.to_table(columns=columns, filter=filt).to_pandas()
+    # Dates as datetime64, not Python date objects: groupby min/max on an object column
+    # falls back to a Python call per group (a million of them for first-seen dates).
+    df = dataset.to_table(columns=columns, filter=filt).to_pandas(date_as_object=False)
     if "date" in df.columns:
-        df["date"] = pd.to_datetime(df["date"].astype(str)).dt.date
+        df["date"] = pd.to_datetime(df["date"], format="%Y-%m-%d")
     return df
 
 
@@ -71,6 +73,7 @@ def measures(root: Path, scopes: dict[str, dt.date]) -> dict[str, dict[str, floa
             "discount_total",
             "total",
             "cancelled_at",
+            "completed_at",
             "date",
         ],
         hi=hi,
@@ -92,15 +95,23 @@ def measures(root: Path, scopes: dict[str, dt.date]) -> dict[str, dict[str, floa
         root, "fact_stock_daily", ["on_hand", "available", "unit_cost", "listed", "date"], days
     )
     ads = read(root, "fact_ad_spend", ["spend", "date"], days)
+    # Every review ever: an order completed in a scope counts as reviewed whenever it was.
+    reviews = read(root, "fact_reviews", ["order_id", "status", "rating", "date"])
+    reviewed_ids = reviews.order_id.dropna().unique()
+    kept_reviews = reviews[reviews.status.notna() & (reviews.status != "rejected")]
+    completed = orders[orders.completed_at.notna()]
+    completed_day = _shop_day(completed.completed_at)
     first_seen = se.groupby("person_id")["date"].min()
-    paid_all = orders[orders.paid_date.notna()].copy()
-    paid_all["paid_date"] = pd.to_datetime(paid_all["paid_date"]).dt.date
+    paid_all = orders[orders.paid_date.notna()]
     first_paid = paid_all.groupby("customer_id")["paid_date"].min()
     pay_ev = ev[(ev.event == "pay") & ev.order_id.notna()].sort_values("ts_at")
     channel_of = pay_ev.groupby("order_id")["channel"].last()
     per_line = refunds_all[refunds_all.line_id.notna()].groupby("line_id")[["amount", "cost"]].sum()
+    out_d = ships[(ships.direction == "outbound") & ships.delivered_at.notna()]
+    delivered_day = _shop_day(out_d.delivered_at)
     out: dict[str, dict[str, float]] = {}
-    for scope, d in scopes.items():
+    for scope, day in scopes.items():
+        d = pd.Timestamp(day)
         m: dict[str, float] = {}
         e = ev[ev.date == d]
         m["uv"] = e.person_id.nunique()
@@ -130,7 +141,7 @@ def measures(root: Path, scopes: dict[str, dt.date]) -> dict[str, dict[str, floa
         m["buyers"] = p.customer_id.nunique()
         m["units"] = int(p.units.sum())
         m["discounts"] = int(p.discount_total.sum())
-        new = p[first_paid.reindex(p.customer_id).to_numpy() == d]
+        new = p[first_paid.reindex(p.customer_id).to_numpy() == np.datetime64(day, "D")]
         m["new_buyers"] = m["acquired_new_buyers"] = new.customer_id.nunique()
         m["new_buyer_gmv"] = int(new.paid_amount.sum())
         m["repeat_buyers"] = int((p.groupby("customer_id").order_id.nunique() >= 2).sum())
@@ -153,9 +164,7 @@ def measures(root: Path, scopes: dict[str, dt.date]) -> dict[str, dict[str, floa
         m["refund_amount"] = int(refunds_all.loc[refunds_all.date == d, "amount"].sum())
         sh = ships[ships.date == d]
         m["shipped_units"] = int(sh.loc[sh.direction == "outbound", "units"].sum())
-        out_d = ships[(ships.direction == "outbound") & ships.delivered_at.notna()]
-        local = (out_d.delivered_at + pd.Timedelta(hours=TZ_HOURS)).dt.date
-        dl = out_d[local == d]
+        dl = out_d[delivered_day == d]
         m["deliveries"] = len(dl)
         m["delivery_seconds"] = float((dl.delivered_at - dl.shipped_at).dt.total_seconds().sum())
         m["returned_units"] = int(rets.loc[rets.date == d, "quantity"].sum())
@@ -167,8 +176,20 @@ def measures(root: Path, scopes: dict[str, dt.date]) -> dict[str, dict[str, floa
         m["stockout_sku_days"] = int((st.listed & (st.available <= 0)).sum())
         m["stock_value_days"] = int((st.on_hand * st.unit_cost).sum())
         m["ad_spend"] = int(ads.loc[ads.date == d, "spend"].sum())
+        rv = kept_reviews[kept_reviews.date == d]
+        m["reviews"], m["rating_sum"] = len(rv), int(rv.rating.sum())
+        m["good_reviews"] = int((rv.rating >= 4).sum())
+        m["negative_reviews"] = int((rv.rating <= 2).sum())
+        done = completed[(completed_day == d).to_numpy()]
+        m["completed_orders"] = len(done)
+        m["reviewed_completed_orders"] = int(done.order_id.isin(reviewed_ids).sum())
         out[scope] = m
     return out
+
+
+def _shop_day(ts: pd.Series) -> pd.Series:
+    """The shop date (UTC+8) of UTC instants, as a naive midnight."""
+    return (ts + pd.Timedelta(hours=TZ_HOURS)).dt.floor("D").dt.tz_localize(None)
 
 
 def metrics(root: Path, scopes: dict[str, dt.date]) -> dict[str, tuple[Any, ...]]:
@@ -192,7 +213,7 @@ def funnel(root: Path, steps: list[str], day: dt.date, window: dt.timedelta) -> 
     days = [day + dt.timedelta(days=k) for k in range((last - day).days + 1)]
     df = read(root, "fact_events", ["person_id", "event", "ts_at", "channel", "date"], days)
     df = df[df.event.isin(steps)]
-    first = df[(df.event == steps[0]) & (df.date == day)].sort_values("ts_at")
+    first = df[(df.event == steps[0]) & (df.date == pd.Timestamp(day))].sort_values("ts_at")
     per = first.groupby("person_id").agg(t1=("ts_at", "first"), bd=("channel", "first"))
     per = per.reset_index()
     prev = "t1"
@@ -216,25 +237,27 @@ def retention(root: Path, start: dt.date, end: dt.date, periods: int = 12) -> li
     """Monthly first-order cohorts: (cohort month, size, retained per offset, repeat in first)."""
     o = read(root, "fact_orders", ["customer_id", "paid_date"], hi=end)
     o = o[o.paid_date.notna() & o.customer_id.notna()]
-    o = o[pd.to_datetime(o.paid_date).dt.date <= end]
-    month = pd.to_datetime(o.paid_date).dt.to_period("M")
+    o = o[o.paid_date <= pd.Timestamp(end)]
+    # Months as integers (year * 12 + month - 1): Period objects box one by one in groupbys.
+    month = o.paid_date.dt.year * 12 + o.paid_date.dt.month - 1
     act = pd.DataFrame({"c": o.customer_id.to_numpy(), "p": month.to_numpy()})
     act = act.groupby(["c", "p"]).size().rename("n").reset_index()
     first = act.sort_values("p").groupby("c").first().reset_index()
-    lo, hi = pd.Period(start, "M"), pd.Period(end, "M")
+    lo, hi = start.year * 12 + start.month - 1, end.year * 12 + end.month - 1
     first = first[(first.p >= lo) & (first.p <= hi)]
     j = first[["c", "p"]].rename(columns={"p": "cohort"}).merge(act, on="c")
-    j["k"] = (j.p.dt.year - j.cohort.dt.year) * 12 + (j.p.dt.month - j.cohort.dt.month)
+    j["k"] = j.p - j.cohort
     rows = []
     for cohort, members in first.groupby("p"):
         size = len(members)
         cj = j[j.cohort == cohort]
-        observable = (hi - cohort).n
+        observable = hi - cohort
         retained = [
             (size if k == 0 else int(cj[cj.k == k].c.nunique())) if k <= observable else None
             for k in range(periods)
         ]
-        rows.append((cohort.start_time.date(), size, retained, int((members.n >= 2).sum())))
+        month_start = dt.date(int(cohort) // 12, int(cohort) % 12 + 1, 1)
+        rows.append((month_start, size, retained, int((members.n >= 2).sum())))
     return rows
 
 
@@ -242,11 +265,11 @@ def rfm(root: Path, as_of: dt.date) -> dict[str, Any]:
     """RFM over all history to `as_of`: segment sizes and the medians."""
     o = read(root, "fact_orders", ["customer_id", "paid_date", "paid_amount"], hi=as_of)
     o = o[o.paid_date.notna() & o.customer_id.notna()]
-    o = o[pd.to_datetime(o.paid_date).dt.date <= as_of]
+    o = o[o.paid_date <= pd.Timestamp(as_of)]
     g = o.groupby("customer_id").agg(
         last=("paid_date", "max"), f=("paid_date", "size"), m=("paid_amount", "sum")
     )
-    r = (pd.Timestamp(as_of) - pd.to_datetime(g["last"])).dt.days.to_numpy()
+    r = (pd.Timestamp(as_of) - g["last"]).dt.days.to_numpy()
     f, m = g.f.to_numpy(), g.m.fillna(0).to_numpy()
     hi_r, hi_f, hi_m = r <= np.median(r), f >= np.median(f), m >= np.median(m)
     code = hi_r.astype(int) * 4 + hi_f.astype(int) * 2 + hi_m.astype(int)

@@ -35,13 +35,13 @@ _REVIEWED = frozenset({"reviewed"})
 
 def _completed(ctx: Context, dims: Sequence[str], features: frozenset[str]) -> ir.Table:
     """Orders completed in the periods (`_ts` = completed_at), with `_reviewed` on demand."""
-    o = ctx.table("fact_orders")
+    o = ctx.until("fact_orders")
     # An order is placed no later than it completes: later partitions cannot hold one.
     t = o.filter((o.date <= ctx.hi) & o.completed_at.notnull()).mutate(_ts=o.completed_at)
     t = _cols(t, dims, {"sales_channel": "sales_channel", "province": "province"})
     t = _with_customer(ctx, t, dims, "customer_id")
     if "reviewed" in features:
-        r = ctx.table("fact_reviews")
+        r = ctx.wh.dated("fact_reviews")
         reviewed = r.select(_r_order=r.order_id).distinct()
         j = t.left_join(reviewed, t.order_id == reviewed._r_order)
         t = j.mutate(_reviewed=j._r_order.notnull()).drop("_r_order")

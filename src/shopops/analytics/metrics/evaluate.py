@@ -300,6 +300,13 @@ def _run_source(
     if source.scope == "date":
         s = t.inner_join(cal, t._d == cal._day)
     else:
+        # The scopes' instants first, as constants: the range join then meets a few rows.
+        bounds = [
+            (_day_bounds(p.start, tz), _day_bounds(p.end + dt.timedelta(days=1), tz))
+            for p in scopes.values()
+        ]
+        inside = ibis.or_(*[(t._ts >= lo) & (t._ts < hi) for lo, hi in bounds])
+        t = t.filter(inside)
         s = t.inner_join(cal, (t._ts >= cal._lo) & (t._ts < cal._hi))
     keys = ["_scope", *([f"_by_{by}"] if by else [])]
     out: dict[Key, dict[str, float | int]] = defaultdict(dict)

@@ -85,20 +85,37 @@ class Context:
     def hi(self) -> dt.date:
         return self.ranges[-1][1]
 
-    def within(
-        self, col: ir.Value, *, pad_days: int = 0, before_days: int = 0, after_days: int = 0
-    ) -> ir.BooleanValue:
-        """`col` falls in one of the ranges (widened by `pad_days` on each side, and by
-        `before_days` / `after_days` more before / after each)."""
+    def widened(
+        self, *, pad_days: int = 0, before_days: int = 0, after_days: int = 0
+    ) -> list[tuple[dt.date, dt.date]]:
+        """The ranges widened by `pad_days` on each side, and `before_days` / `after_days`
+        more before / after each."""
         pad = dt.timedelta(days=pad_days)
         before = dt.timedelta(days=before_days)
         after = dt.timedelta(days=after_days)
+        return [(lo - pad - before, hi + pad + after) for lo, hi in self.ranges]
+
+    def within(
+        self, col: ir.Value, *, pad_days: int = 0, before_days: int = 0, after_days: int = 0
+    ) -> ir.BooleanValue:
+        """`col` falls in one of the `widened` ranges."""
         cond: ir.BooleanValue | None = None
-        for lo, hi in self.ranges:
-            one = col.between(lo - pad - before, hi + pad + after)
+        for lo, hi in self.widened(
+            pad_days=pad_days, before_days=before_days, after_days=after_days
+        ):
+            one = col.between(lo, hi)
             cond = one if cond is None else cond | one
         assert cond is not None
         return cond
+
+    def dated(self, name: str, **widen: int) -> ir.Table:
+        """Table `name` read from its partitions in the `widened` ranges only (the caller still
+        filters `date` with `within`, which other backends need)."""
+        return self.wh.dated(name, self.widened(**widen))
+
+    def until(self, name: str) -> ir.Table:
+        """Table `name` read from its partitions up to the last day (callers filter too)."""
+        return self.wh.dated(name, [(dt.date.min, self.hi)])
 
 
 def merge_ranges(ranges: Sequence[tuple[dt.date, dt.date]]) -> list[tuple[dt.date, dt.date]]:
@@ -145,7 +162,7 @@ def order_channels(ctx: Context) -> ir.Table:
     """Each paid order's traffic channel: the channel of the session its `pay` event happened in
     (a session ends at a new channel, so this is the last non-direct click within it; sessions
     arriving direct stay direct). Columns `_o_id`, `_o_channel`."""
-    ev = ctx.table("fact_events")
+    ev = ctx.dated("fact_events", pad_days=1)
     pays = ev.filter((ev.event == "pay") & ev.order_id.notnull() & ctx.within(ev.date, pad_days=1))
     return pays.group_by(_o_id=pays.order_id).aggregate(_o_channel=pays.channel.argmax(pays.ts_at))
 
@@ -195,7 +212,7 @@ def _cols(t: ir.Table, dims: Sequence[str], direct: dict[str, str]) -> ir.Table:
 
 
 def _events(ctx: Context, dims: Sequence[str], features: frozenset[str]) -> ir.Table:
-    ev = ctx.table("fact_events")
+    ev = ctx.dated("fact_events")
     t = ev.filter(ctx.within(ev.date)).mutate(_d=ev.date)
     t = _cols(
         t, dims, {"channel": "channel", "device": "device", "os": "os", "province": "province"}
@@ -207,7 +224,7 @@ def _events(ctx: Context, dims: Sequence[str], features: frozenset[str]) -> ir.T
         # day from a table a fraction of the size. Later partitions cannot hold a first visit.
         first = _first_known(ctx, "first_seen", "_first_event")
         if first is None:
-            s = ctx.table("fact_sessions")
+            s = ctx.until("fact_sessions")
             # Only the people seen in the periods: a semi-join, not a group-by over all history.
             seen = t.select(_k=t.person_id).distinct()
             hist = s.filter(s.date <= ctx.hi).semi_join(seen, s.person_id == seen._k)
@@ -217,20 +234,22 @@ def _events(ctx: Context, dims: Sequence[str], features: frozenset[str]) -> ir.T
 
 
 def _sessions(ctx: Context, dims: Sequence[str], features: frozenset[str]) -> ir.Table:
-    s = ctx.table("fact_sessions")
+    s = ctx.dated("fact_sessions")
     t = s.filter(ctx.within(s.date)).mutate(_d=s.date)
     return _cols(t, dims, {"channel": "channel", "device": "device", "province": "province"})
 
 
 def _orders_paid(acquisition: bool) -> Builder:
     def build(ctx: Context, dims: Sequence[str], features: frozenset[str]) -> ir.Table:
-        o = ctx.table("fact_orders")
+        o = ctx.until("fact_orders")
         # Placed no later than paid: partitions after the last day cannot hold its payments,
         # and none placed more than the warehouse's longest pay lag before the first day.
         placed = o.date <= ctx.hi
         known = ctx.wh.derived("first_paid")
         if known is not None and known[1].get("min_lag_days", 0) >= 0:
-            placed = ctx.within(o.date, before_days=int(known[1]["max_lag_days"]))
+            lag = int(known[1]["max_lag_days"])
+            o = ctx.dated("fact_orders", before_days=lag)
+            placed = ctx.within(o.date, before_days=lag)
         t = o.filter(placed & o.paid_date.notnull() & ctx.within(o.paid_date))
         t = t.mutate(_d=t.paid_date)
         t = _cols(t, dims, {"sales_channel": "sales_channel", "province": "province"})
@@ -257,14 +276,14 @@ def _orders_paid(acquisition: bool) -> Builder:
 
 
 def _orders_placed(ctx: Context, dims: Sequence[str], features: frozenset[str]) -> ir.Table:
-    o = ctx.table("fact_orders")
+    o = ctx.dated("fact_orders")
     t = o.filter(ctx.within(o.date)).mutate(_d=o.date)
     t = _cols(t, dims, {"sales_channel": "sales_channel", "province": "province"})
     return _with_customer(ctx, t, dims, "customer_id")
 
 
 def _lines(ctx: Context, dims: Sequence[str], features: frozenset[str]) -> ir.Table:
-    li = ctx.table("fact_order_lines")
+    li = ctx.dated("fact_order_lines")
     t = li.filter(ctx.within(li.date)).mutate(_d=li.date)
     t = _cols(t, dims, {"sales_channel": "sales_channel"})
     t = _with_product(ctx, t, dims)
@@ -272,7 +291,7 @@ def _lines(ctx: Context, dims: Sequence[str], features: frozenset[str]) -> ir.Ta
     if "channel" in dims:
         t = _with_order_channel(ctx, t)
     if "line_refunds" in features:
-        r = ctx.table("fact_refunds")
+        r = ctx.wh.dated("fact_refunds")
         r = r.filter(r.line_id.notnull())
         per_line = r.group_by(_r_line=r.line_id).aggregate(
             _r_amount=r.amount.sum(), _r_cost=r.cost.sum()
@@ -286,7 +305,7 @@ def _lines(ctx: Context, dims: Sequence[str], features: frozenset[str]) -> ir.Ta
 
 def _simple(table: str, direct: dict[str, str], *, product: bool = False, customer: bool = False):
     def build(ctx: Context, dims: Sequence[str], features: frozenset[str]) -> ir.Table:
-        src = ctx.table(table)
+        src = ctx.dated(table)
         t = src.filter(ctx.within(src.date)).mutate(_d=src.date)
         t = _cols(t, dims, direct)
         if product:
@@ -299,19 +318,21 @@ def _simple(table: str, direct: dict[str, str], *, product: bool = False, custom
 
 
 def _deliveries(ctx: Context, dims: Sequence[str], features: frozenset[str]) -> ir.Table:
-    s = ctx.table("fact_shipments")
+    s = ctx.until("fact_shipments")
     # Shipped (the partition date) no later than delivered, and no earlier than the longest
     # delivery lag (UTC dates, plus a day for the shop's time zone) before the first day.
-    shipped = s.date <= ctx.hi
     known = ctx.wh.derived("delivery_lag")
     if known is not None:
         # UTC dates are a day off the shop's at most; a negative lag widens the far side.
         lag = known[1]
-        shipped &= ctx.within(
-            s.date,
-            before_days=int(lag["max_lag_days"]) + 1,
-            after_days=max(0, -int(lag.get("min_lag_days", 0))) + 1,
-        )
+        widen = {
+            "before_days": int(lag["max_lag_days"]) + 1,
+            "after_days": max(0, -int(lag.get("min_lag_days", 0))) + 1,
+        }
+        s = ctx.dated("fact_shipments", **widen)
+        shipped = (s.date <= ctx.hi) & ctx.within(s.date, **widen)
+    else:
+        shipped = s.date <= ctx.hi
     t = s.filter(shipped & (s.direction == "outbound") & s.delivered_at.notnull()).mutate(
         _ts=s.delivered_at
     )

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from shopops.db import now
 from shopops.orders.pricing import AppliedDiscount, CartSnapshot, Offers, PricedCart
 from shopops.promotions.errors import CouponExhausted, PromotionLimitReached
-from shopops.promotions.models import Campaign, Coupon, CouponStatus, CustomerUsage, Redemption
+from shopops.promotions.models import Campaign, Coupon, CouponStatus, Redemption
 from shopops.promotions.rules import normalize_code
 from shopops.promotions.service.checkout import (
     _CACHE,
@@ -35,8 +35,8 @@ from shopops.promotions.service.checkout import (
 from shopops.promotions.service.checkout_state import BatchState, read_batch_state
 from shopops.promotions.service.claims import (
     _claim_counters,
-    _dialect_insert,
     claim_promotions,
+    claim_usage_one,
     emit_redemption_events,
     redemption_rows,
 )
@@ -250,23 +250,12 @@ def _case(column: Any, values: dict[int, int]) -> Any:
 def _claim_usage(
     session: Session, claimed: dict[int, dict[int, int]], limits: dict[int, int]
 ) -> None:
-    """`_claim_customer_usage` for every customer of the batch in one upsert."""
-    t = CustomerUsage.__table__
-    rows = [
-        {"promotion_id": p, "customer_id": c, "used": n}
-        for c, uses in sorted(claimed.items())
-        for p, n in sorted(uses.items())
-    ]
-    ins = _dialect_insert(session)(t).values(rows)
-    limit = case({k: literal(v, Integer()) for k, v in limits.items()}, value=t.c.promotion_id)
-    stmt = ins.on_conflict_do_update(
-        index_elements=[t.c.promotion_id, t.c.customer_id],
-        set_={"used": t.c.used + ins.excluded.used},
-        where=t.c.used + ins.excluded.used <= limit,
-    ).returning(t.c.promotion_id, t.c.customer_id)
-    done = {(r[0], r[1]) for r in session.execute(stmt)}
-    if len(done) != len(rows):
-        raise PromotionLimitReached(
-            "you have used this promotion as often as it allows",
-            details={"reason": "customer_limit"},
-        )
+    """`_claim_customer_usage` for every customer of the batch: one compiled upsert per
+    (customer, promotion) rather than a multi-row statement compiled for each batch."""
+    for c, uses in sorted(claimed.items()):
+        for p, n in sorted(uses.items()):
+            if not claim_usage_one(session, p, c, n, limits[p]):
+                raise PromotionLimitReached(
+                    "you have used this promotion as often as it allows",
+                    details={"reason": "customer_limit"},
+                )

@@ -8,11 +8,11 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Integer, case, insert, literal, select, update
+from sqlalchemy import Integer, bindparam, case, insert, literal, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from shopops.db import now
+from shopops.db import DriverStatement, now
 from shopops.events import OutboxEvent, emit
 from shopops.orders.pricing import Offers, PricedCart
 from shopops.promotions import events
@@ -176,9 +176,54 @@ def _claim_counters(session: Session, uses: Mapping[int, int], spent: Mapping[in
         )
 
 
+def _usage_upsert(make: Any) -> DriverStatement:
+    """One (promotion, customer) usage claim: INSERT, or add to `used` while it stays within
+    `lim`; a row back means claimed. Compiled once per dialect (the values are parameters)."""
+    t = CustomerUsage.__table__
+    ins = make(t).values(
+        promotion_id=bindparam("p", type_=Integer()),
+        customer_id=bindparam("c", type_=Integer()),
+        used=bindparam("n", type_=Integer()),
+    )
+    return DriverStatement(
+        ins.on_conflict_do_update(
+            index_elements=[t.c.promotion_id, t.c.customer_id],
+            set_={"used": t.c.used + ins.excluded.used},
+            where=t.c.used + ins.excluded.used <= bindparam("lim", type_=Integer()),
+        ).returning(t.c.promotion_id)
+    )
+
+
+_USAGE_UPSERT = {
+    "postgresql": _usage_upsert(postgresql.insert),
+    "sqlite": _usage_upsert(sqlite.insert),
+}
+
+
+def claim_usage_one(
+    session: Session, promotion_id: int, customer_id: int, used: int, limit: int
+) -> bool:
+    """Whether `used` more uses of the promotion by the customer fit within `limit` (then
+    they are counted)."""
+    conn = session.connection()
+    return bool(
+        _USAGE_UPSERT[conn.dialect.name].execute(
+            conn, {"p": promotion_id, "c": customer_id, "n": used, "lim": limit}
+        )
+    )
+
+
 def _claim_customer_usage(
     session: Session, customer_id: int, uses: Mapping[int, int], limits: Mapping[int, int]
 ) -> None:
+    if len(uses) == 1:  # the usual case: one statement compiled once, not one per order
+        ((pid, n),) = uses.items()
+        if not claim_usage_one(session, pid, customer_id, n, limits[pid]):
+            raise PromotionLimitReached(
+                "you have used this promotion as often as it allows",
+                details={"promotion_ids": [pid], "reason": "customer_limit"},
+            )
+        return
     t = CustomerUsage.__table__
     ins = _dialect_insert(session)(t).values(
         [{"promotion_id": p, "customer_id": customer_id, "used": n} for p, n in uses.items()]

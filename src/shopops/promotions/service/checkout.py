@@ -85,6 +85,26 @@ class _Def:
     requires_coupon: bool
     phase: str
     customer_bound: bool  # needs the customer's tier, tags, first-order flag or birthday
+    # The engine form at each usage snapshot seen: (uses, customer uses, spent) → promotion.
+    # `replace` re-derives the promotion's fields, and most checkouts see the same counters.
+    at_usage: dict[tuple[int, int, int], Promotion] = dataclasses.field(
+        default_factory=dict, compare=False
+    )
+
+
+_AT_USAGE_MAX = 256
+
+
+def _at_usage(d: _Def, uses: int, customer_uses: int, spent: int) -> Promotion:
+    """`d.promo` with this usage snapshot (the same object for the same snapshot)."""
+    key = (uses, customer_uses, spent)
+    p = d.at_usage.get(key)
+    if p is None:
+        if len(d.at_usage) >= _AT_USAGE_MAX:
+            d.at_usage.clear()
+        usage = Usage(uses=uses, customer_uses=customer_uses, spent=spent)
+        p = d.at_usage[key] = dataclasses.replace(d.promo, usage=usage)
+    return p
 
 
 _CACHE: dict[tuple[int, str], _Def] = {}
@@ -265,8 +285,7 @@ def price_with_state(
         d = _CACHE[(pid, rev)]
         if d.requires_coupon:
             continue
-        usage = Usage(uses=used, customer_uses=state.customer_uses.get(pid, 0), spent=spent)
-        engine_promos.append(dataclasses.replace(d.promo, usage=usage))
+        engine_promos.append(_at_usage(d, used, state.customer_uses.get(pid, 0), spent))
         meta[pid] = (d, None, d.promo.code or "")
         needs_customer = needs_customer or d.customer_bound
         if d.promo.code_key:
@@ -296,7 +315,7 @@ def price_with_state(
         )
         meta[engine_id] = (d, found[0], code)
         needs_customer = needs_customer or d.customer_bound
-    if not engine_promos:
+    if not engine_promos or (not codes and _out_of_reach(snapshot, engine_promos)):
         return []
     ctx = (
         profile.customer_context(session, customer)
@@ -329,6 +348,19 @@ def price_with_state(
         first = sorted(result.rejected, key=lambda r: r.code or "")[0]
         raise _refuse(first, {})
     return _grants(session, snapshot, result, meta, policy)
+
+
+def _out_of_reach(snapshot: CartSnapshot, promos: Sequence[Promotion]) -> bool:
+    """Whether no promotion can apply because the whole cart is below each one's minimum
+    spend or units (the engine would find no candidate: with no code presented, it returns
+    nothing applied and nothing rejected). The engine's own input checks must hold too."""
+    units = spend = 0
+    for item in snapshot.items:
+        if item.quantity <= 0 or item.unit_price < 0:
+            return False  # the engine's ValueError, not a shortcut
+        units += item.quantity
+        spend += item.unit_price * item.quantity
+    return all(spend < p.minimums[0] or units < p.minimums[1] for p in promos)
 
 
 def _grants(

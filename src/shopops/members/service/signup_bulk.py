@@ -17,7 +17,7 @@ from itertools import groupby
 from types import SimpleNamespace
 from typing import Any, cast
 
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -231,21 +231,33 @@ def _register(session: Session, signups: Sequence[Signup]) -> list[SignedUp | Sh
     return cast(list[SignedUp | ShopOpsError], out)
 
 
+# The contacts already taken, for a batch: compiled once (the values are expanding parameters).
+_TAKEN_PHONES = select(_CUSTOMER.c.phone).where(
+    _CUSTOMER.c.phone.in_(bindparam("phones", expanding=True))
+)
+_TAKEN_EMAILS = select(_CUSTOMER.c.email).where(
+    _CUSTOMER.c.email.in_(bindparam("emails", expanding=True))
+)
+
+
 def _taken(
     session: Session, contacts: Sequence[tuple[str | None, str | None]]
 ) -> tuple[set[str], set[str]]:
     """The batch's phones and e-mails some customer of the store already uses."""
     phones = {p for p, _ in contacts if p is not None}
     emails = {e for _, e in contacts if e is not None}
-    conditions = []
-    if phones:
-        conditions.append(Customer.phone.in_(phones))
-    if emails:
-        conditions.append(Customer.email.in_(emails))
-    if not conditions:
+    if not phones and not emails:
         return set(), set()
-    rows = session.execute(select(Customer.phone, Customer.email).where(or_(*conditions))).all()
-    return {p for p, _ in rows if p in phones}, {e for _, e in rows if e in emails}
+    if session.autoflush:  # a Core read: see pending customers as an ORM query would
+        session.flush()
+    conn = session.connection()
+    taken_phones = (
+        set(conn.execute(_TAKEN_PHONES, {"phones": sorted(phones)}).scalars()) if phones else set()
+    )
+    taken_emails = (
+        set(conn.execute(_TAKEN_EMAILS, {"emails": sorted(emails)}).scalars()) if emails else set()
+    )
+    return taken_phones, taken_emails
 
 
 def _insert(

@@ -19,11 +19,13 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from shopops.aftersales import service as aftersales
+from shopops.aftersales.service_bulk import approve_returns
 from shopops.db import set_clock
 from shopops.errors import ShopOpsError
 from shopops.fulfillment import service as fulfillment
 from shopops.inventory import service as inventory
 from shopops.orders import service as orders
+from shopops.orders.service.moves_bulk import cancel_orders
 from shopops.payments import service as payments
 from shopops.payments.gateway import SimulatedGateway
 from shopops.sim import bulk
@@ -38,7 +40,8 @@ COMPLETE_AFTER_DAYS = (3, 9)  # the buyer confirms receipt (确认收货) after 
 SCAN_KINDS = frozenset({"transit", "deliver"})  # carried out as carrier feeds (run_scans)
 WAVE_KINDS = frozenset({"ship"})  # carried out as warehouse waves (run_ships)
 # Kinds carried out many at once; any other kind runs action by action (`run`).
-BULK_KINDS = SCAN_KINDS | WAVE_KINDS | {"pay", "complete"}
+BULK_KINDS = SCAN_KINDS | WAVE_KINDS | {"pay", "complete", "cancel", "approve_return"}
+CANCEL_REASON = "支付超时 / payment timed out"
 RETURN_WHOLE_ORDER = 0.6  # a return sends every line back this often (else one line)
 
 
@@ -122,6 +125,10 @@ class Lifecycle:
             self.run_scans(session, sorted(scans), out)
         if completes := by_kind.pop("complete", []):
             self.run_completes(session, completes, out)
+        if cancels := by_kind.pop("cancel", []):
+            self.run_cancels(session, sorted(cancels), out)
+        if approvals := by_kind.pop("approve_return", []):
+            self.run_approvals(session, sorted(approvals), out)
         for action in sorted(a for rest in by_kind.values() for a in rest):
             self.run(session, action, out)
 
@@ -156,6 +163,41 @@ class Lifecycle:
                 out.reviews += write_reviews_many(session, self.review_rng, completed=done)
         except ShopOpsError as exc:
             self._refused(out, "review", exc)
+
+    def run_cancels(self, session: Session, actions: list[Action], out: Outcome) -> None:
+        """Payment-timeout cancellations of one window in one call (`cancel_orders`, each at
+        its own time); a refused one is skipped and counted."""
+        items = [(action.args[0], action.at) for action in actions]
+        try:
+            with session.begin_nested():
+                results = cancel_orders(session, items=items, reason=CANCEL_REASON)
+        except ShopOpsError:
+            # A subscriber refused past the checks and undid the batch: one by one then.
+            for action in actions:
+                self.run(session, action, out)
+            return
+        for action, result in zip(actions, results, strict=True):
+            if isinstance(result, ShopOpsError):
+                self._refused(out, action.kind, result)
+            else:
+                out.cancelled += 1
+
+    def run_approvals(self, session: Session, actions: list[Action], out: Outcome) -> None:
+        """Return approvals of one window in one call (`approve_returns`, each at its own
+        time); each approved request is shipped back later, a refused one skipped."""
+        items = [(action.args[0], action.at) for action in actions]
+        try:
+            with session.begin_nested():
+                results = approve_returns(session, items=items)
+        except ShopOpsError:
+            for action in actions:
+                self.run(session, action, out)
+            return
+        for action, result in zip(actions, results, strict=True):
+            if isinstance(result, ShopOpsError):
+                self._refused(out, action.kind, result)
+            else:
+                self._after_approve(action)
 
     def _refused(self, out: Outcome, kind: str, exc: ShopOpsError) -> None:
         out.skipped += 1
@@ -257,7 +299,7 @@ class Lifecycle:
 
     def _cancel(self, session: Session, action: Action, out: Outcome) -> None:
         (order_id,) = action.args
-        orders.cancel_order(session, order_id=order_id, reason="支付超时 / payment timed out")
+        orders.cancel_order(session, order_id=order_id, reason=CANCEL_REASON)
         out.cancelled += 1
 
     def _ship(self, session: Session, action: Action, out: Outcome) -> None:
@@ -331,8 +373,11 @@ class Lifecycle:
         self.schedule(action.at + step, "approve_return", request.id, customer_id)
 
     def _approve_return(self, session: Session, action: Action, out: Outcome) -> None:
+        aftersales.approve_return(session, return_id=action.args[0])
+        self._after_approve(action)
+
+    def _after_approve(self, action: Action) -> None:
         return_id, customer_id = action.args
-        aftersales.approve_return(session, return_id=return_id)
         step = dt.timedelta(hours=self.rng.uniform(6, 30))
         self.schedule(action.at + step, "ship_return", return_id, customer_id)
 

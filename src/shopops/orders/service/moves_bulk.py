@@ -18,13 +18,16 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
-from shopops.errors import ShopOpsError
+from shopops.db import set_clock
+from shopops.errors import InvalidInput, ShopOpsError
 from shopops.events import emit_many
+from shopops.inventory import service as inventory
 from shopops.orders import events
 from shopops.orders.errors import OrderNotFound, OrderTransitionRefused
-from shopops.orders.models import Order
+from shopops.orders.models import Order, OrderLine
 from shopops.orders.rules import OrderAction
-from shopops.orders.service.lifecycle import _target
+from shopops.orders.service.checkout import RESERVATION_REF
+from shopops.orders.service.lifecycle import MAX_REASON, _target
 
 A = OrderAction
 # The simple moves: the stamp each sets and the event each emits (as `_simple_move`).
@@ -194,3 +197,80 @@ def complete_orders(
     over the batch; per item, the order or the error that refused it (404 `order_not_found`,
     409 `illegal_transition`; a refused item writes nothing)."""
     return move_orders(session, action=A.COMPLETE, items=items)
+
+
+def cancel_orders(
+    session: Session, *, items: Sequence[tuple[int, dt.datetime]], reason: str
+) -> list[OrderState | ShopOpsError]:
+    """`cancel_order` (an unpaid order cancelled, its reserved stock back on sale) of each
+    (order id, at) in order, at that time and with one `reason`; per item, the order after it
+    or the error that refused it (404 `order_not_found`, 409 `illegal_transition`; a refused
+    item writes nothing). The orders are read in one query and written in one UPDATE; each
+    release and `order.cancelled` subscriber runs at its item's time."""
+    reason = reason.strip()
+    if not 1 <= len(reason) <= MAX_REASON:
+        raise InvalidInput(
+            f"a cancel reason has 1 to {MAX_REASON} characters", details={"reason": reason}
+        )
+    _check_times(items)
+    moves = OrderMoves(session, (order_id for order_id, _ in items))
+    lines = _cancel_lines(session, list(moves.states))
+    out: list[OrderState | ShopOpsError] = []
+    done: list[tuple[OrderState, dt.datetime]] = []
+    announced: list[tuple[str, int | str, dict[str, Any], dt.datetime | None]] = []
+    for order_id, at in items:
+        order = moves.states.get(order_id)
+        if order is None:
+            out.append(OrderNotFound("no such order", details={"order_id": order_id}))
+            continue
+        try:
+            target = _target(order, A.CANCEL)  # type: ignore[arg-type]  # status, number, id
+        except OrderTransitionRefused as exc:
+            out.append(exc)
+            continue
+        previous = order.status
+        order.status = target.value
+        payload = events.status_changed(order, previous=previous)  # type: ignore[arg-type]
+        payload.update(reason=reason, cancelled_at=at.isoformat(), lines=lines.get(order_id, []))
+        announced.append((events.AGGREGATE, order.id, payload, at))
+        done.append((order, at))
+        out.append(order)
+    prior = session.info.get("now")
+    try:
+        for order, at in done:
+            set_clock(session, at)  # as the single call at that moment would release
+            inventory.release_reservations(session, ref_type=RESERVATION_REF, ref_id=str(order.id))
+    finally:
+        session.info["now"] = prior
+    if done:
+        rows = [
+            {"b_id": o.id, "b_status": o.status, "b_reason": reason, "b_at": at} for o, at in done
+        ]
+        session.execute(
+            update(_T)
+            .where(_T.c.id == bindparam("b_id"))
+            .values(
+                status=bindparam("b_status"),
+                cancel_reason=bindparam("b_reason"),
+                cancelled_at=bindparam("b_at"),
+            ),
+            rows,
+        )
+        expire_loaded(session, Order, [o.id for o, _ in done])
+    emit_many(session, events.ORDER_CANCELLED, announced)
+    return out
+
+
+def _cancel_lines(session: Session, order_ids: list[int]) -> dict[int, list[dict[str, int]]]:
+    """Order id → its lines as `order.cancelled` lists them (SKU, units), in line order."""
+    if not order_ids:
+        return {}
+    rows = session.execute(
+        select(OrderLine.order_id, OrderLine.sku_id, OrderLine.quantity)
+        .where(OrderLine.order_id.in_(order_ids))
+        .order_by(OrderLine.order_id, OrderLine.id)
+    )
+    out: dict[int, list[dict[str, int]]] = {}
+    for order_id, sku_id, quantity in rows:
+        out.setdefault(order_id, []).append({"sku_id": sku_id, "quantity": quantity})
+    return out

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, Index, Integer, String, insert, select
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import Mapped, Session, configure_mappers, mapped_column
 
 from shopops.db import Base, UTCDateTime, now, set_clock
 
@@ -36,6 +36,9 @@ class OutboxEvent(Base):
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
 
     __table_args__ = (Index("ix_outbox_event_aggregate", "aggregate_type", "aggregate_id"),)
+
+
+_new_event = OutboxEvent.__mapper__.class_manager.new_instance
 
 
 # In-transaction handlers: another domain's reaction to an event (points on `order.paid`, a
@@ -95,6 +98,15 @@ def emit(
     return event
 
 
+def _transient(**values: Any) -> OutboxEvent:
+    """A transient OutboxEvent holding `values` (what `OutboxEvent(**values)` gives, without
+    the constructor's per-attribute change tracking: ~5x cheaper). emit_many writes its rows
+    itself and never adds these to a session; they are what its handlers read."""
+    event = _new_event()
+    event.__dict__.update(values)
+    return event
+
+
 def emit_many(
     session: Session,
     name: str,
@@ -110,8 +122,9 @@ def emit_many(
     if not items:
         return []
     clock = now(session)
+    configure_mappers()  # a no-op once configured; _transient needs the attributes set up
     events = [
-        OutboxEvent(
+        _transient(
             id=str(uuid.uuid4()),
             name=name,
             occurred_at=at or clock,

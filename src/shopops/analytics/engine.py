@@ -9,9 +9,12 @@ columns, so a metric over an empty period is 0 or null, never an error.
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import json
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -21,6 +24,7 @@ import ibis.expr.datatypes as dt
 import ibis.expr.operations as ops
 import ibis.expr.types as ir
 import pyarrow as pa
+import pyarrow.parquet as pq
 from ibis.backends.sql.compilers.duckdb import DuckDBCompiler
 
 from shopops.errors import InvalidInput
@@ -130,6 +134,8 @@ class Warehouse:
         self.schemas = schemas or {}
         self._tables: dict[str, ir.Table] = {}
         self._lock = threading.Lock()
+        # Summaries' checks kept while `pinned` (None outside it).
+        self._pinned: dict[str, Any] | None = None
         if backend == "duckdb":
             self.con = ibis.duckdb.connect()
             # Report days are shop days: DuckDB's timestamptz arithmetic uses this zone.
@@ -228,10 +234,24 @@ class Warehouse:
         if not chosen:
             # No partition in range: the same columns, no rows.
             return ibis.memtable(schema.to_pyarrow().empty_table())
-        listed = ", ".join("'" + f.replace("'", "''") + "'" for f in chosen)
-        columns = ", ".join('"' + c.replace('"', '""') + '"' for c in schema.names)
-        sql = f"SELECT {columns} FROM read_parquet([{listed}], hive_partitioning = true)"
-        return ops.SQLQueryResult(query=sql, schema=schema, source=self.con).to_expr()
+        # A temp view per file set (a SQL query node would be re-parsed at every compile, and
+        # its text names hundreds of files); the same set asked again reuses it.
+        digest = hashlib.sha1("\0".join([name, *chosen]).encode()).hexdigest()[:16]
+        key = f"_dated_{digest}"
+        with self._lock:
+            table = self._tables.get(key)
+            if table is None:
+                listed = ", ".join("'" + f.replace("'", "''") + "'" for f in chosen)
+                columns = ", ".join('"' + c.replace('"', '""') + '"' for c in schema.names)
+                self.con.con.execute(
+                    f'CREATE OR REPLACE TEMP VIEW "{key}" AS SELECT {columns} '
+                    f"FROM read_parquet([{listed}], hive_partitioning = true)"
+                )
+                op = ops.DatabaseTable(
+                    key, schema=schema, source=self.con, namespace=ops.Namespace()
+                )
+                table = self._tables[key] = op.to_expr()
+        return table
 
     def _file_schema(self, name: str, file: str) -> ibis.Schema:
         """A dated table's columns as DuckDB reads them, from one of its files (DuckDB takes a
@@ -248,11 +268,50 @@ class Warehouse:
         facts it summarises (callers then compute from the facts)."""
         from shopops.warehouse import derived
 
-        found = derived.current(self.root, next(d for d in derived.ALL if d.name == name))
-        if found is None:
-            return None
-        path, info = found
-        sig = derived.read_signature(path)
+        pinned = self._pinned
+        if pinned is not None and name in pinned:
+            return pinned[name]
+        summary = next(d for d in derived.ALL if d.name == name)
+        path = derived.path_of(self.root, summary)
+        try:
+            meta = pq.read_schema(path).metadata or {}
+        except (FileNotFoundError, OSError, pa.ArrowInvalid):
+            meta = {}
+        sig = meta.get(derived.SIGNATURE_KEY, b"").decode() or None
+        if pinned is None:
+            facts = derived.signature(self.root, summary.source)
+        else:
+            # Inside `pinned`, each fact table's files are listed once (two summaries share one).
+            facts = pinned.setdefault(f"_sig_{summary.source}", None) or derived.signature(
+                self.root, summary.source
+            )
+            pinned[f"_sig_{summary.source}"] = facts
+        if sig is None or sig != facts:
+            found = None
+        else:
+            found = (
+                self._derived_table(name, path, sig),
+                json.loads(meta.get(derived.INFO_KEY, b"{}")),
+            )
+        if pinned is not None:
+            pinned[name] = found
+        return found
+
+    @contextlib.contextmanager
+    def pinned(self) -> Iterator[Warehouse]:
+        """Within the block the loader's summaries are checked against the facts once: one
+        report reads one state of the warehouse, and a load meanwhile is seen by the next.
+        Re-entrant; the checks are forgotten when the outermost block ends."""
+        outer = self._pinned is None
+        if outer:
+            self._pinned = {}
+        try:
+            yield self
+        finally:
+            if outer:
+                self._pinned = None
+
+    def _derived_table(self, name: str, path: Path, sig: str) -> ir.Table:
         with self._lock:
             cache_key = f"_derived_{name}_{sig}"
             table = self._tables.get(cache_key)
@@ -262,7 +321,7 @@ class Warehouse:
                 else:
                     table = self.con.read_parquet(str(path), table_name=f"_derived_{name}")
                 self._tables[cache_key] = table
-        return table, info
+        return table
 
     def refresh(self) -> None:
         """Forget registered tables so the next read sees files the loader wrote since."""

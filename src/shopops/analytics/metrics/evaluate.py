@@ -394,14 +394,16 @@ def evaluate(
     ctx = Context(wh, merge_ranges([(p.start, p.end) for p in totals.values()]))
 
     values: dict[Key, dict[str, float | int]] = defaultdict(dict)
-    for source_name, ms in needed.items():
-        found = _run_source(ctx, source_name, ms, {**totals, **buckets}, None, filt, tz)
-        for key, got in found.items():
-            values[key].update(got)
-        if by:
-            found = _run_source(ctx, source_name, ms, totals, by, filt, tz)
+    # One state of the warehouse for every source (summaries checked once).
+    with wh.pinned():
+        for source_name, ms in needed.items():
+            found = _run_source(ctx, source_name, ms, {**totals, **buckets}, None, filt, tz)
             for key, got in found.items():
                 values[key].update(got)
+            if by:
+                found = _run_source(ctx, source_name, ms, totals, by, filt, tz)
+                for key, got in found.items():
+                    values[key].update(got)
 
     scopes = {**totals, **buckets}
 

@@ -4,7 +4,7 @@ Each item is one order's reviews (as `submit_reviews` takes them) at its own mom
 is read at once (orders and lines, reviews already there, the customers' recent texts), every
 item is checked with the same rules in item order, then the reviews go in one multi-row INSERT,
 the review requests are closed in one executemany, and the events in one `emit_many` per name.
-晒单有奖 points go through `members.earn_points` (the members domain has no bulk credit yet).
+晒单有奖 points go through `members.points.earn_points_many` (each at its review's moment).
 A refused item writes nothing; its place in the result holds the `ShopOpsError`.
 """
 
@@ -18,10 +18,10 @@ from typing import Any
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
-from shopops.db import DriverInsertMany, set_clock
+from shopops.db import DriverInsertMany
 from shopops.errors import ShopOpsError
 from shopops.events import emit_many
-from shopops.members import service as members
+from shopops.members.service import points
 from shopops.orders import service as orders
 from shopops.orders.errors import OrderNotFound
 from shopops.orders.service.reads import OrderWithLines
@@ -253,11 +253,23 @@ def _write(
             for r in rows
         ],
     )
+    earning = [
+        r
+        for r in published
+        if policy.reward_points > 0 and rules.earns_photo_reward(r.content, r.photos)
+    ]
+    entries = points.earn_points_many(
+        session,
+        items=[
+            (r.customer_id, policy.reward_points, f"晒单有奖 photo review #{r.id}",
+             f"review:{r.id}", r.created_at)
+            for r in earning
+        ],
+    )  # fmt: skip
     rewards: list[dict[str, Any]] = []
-    for r in published:
-        if policy.reward_points > 0 and rules.earns_photo_reward(r.content, r.photos):
-            r.reward_points = _earn(session, r, policy.reward_points)
-            rewards.append({"rid": r.id, "pts": r.reward_points})
+    for r, entry in zip(earning, entries, strict=True):
+        r.reward_points = entry.amount
+        rewards.append({"rid": r.id, "pts": r.reward_points})
     if rewards:
         session.execute(_SET_REWARD, rewards, execution_options={"synchronize_session": False})
     emit_many(
@@ -265,23 +277,6 @@ def _write(
         events.REVIEW_PUBLISHED,
         [(events.AGGREGATE, r.id, events.review_payload(r), r.published_at) for r in published],
     )
-
-
-def _earn(session: Session, r: WrittenReview, amount: int) -> int:
-    """晒单有奖 through the members service, at the review's moment."""
-    before = session.info.get("now")
-    set_clock(session, r.created_at)
-    try:
-        entry = members.earn_points(
-            session,
-            customer_id=r.customer_id,
-            amount=amount,
-            reason=f"晒单有奖 photo review #{r.id}",
-            ref=f"review:{r.id}",
-        )
-    finally:
-        set_clock(session, before)
-    return entry.amount
 
 
 def _expire_requests(session: Session, order_ids: set[int]) -> None:

@@ -18,7 +18,7 @@ from sqlalchemy.orm.util import identity_key
 
 from shopops.config import Settings, get_settings
 from shopops.db import now
-from shopops.events import emit
+from shopops.events import emit, emit_many
 from shopops.members import events, rules
 from shopops.members.errors import (
     CustomerNotFound,
@@ -189,6 +189,80 @@ def earn_points(
         reason=reason,
         growth=growth,
     )
+
+
+def earn_points_many(
+    session: Session,
+    *,
+    items: Sequence[tuple[int, int, str, str, dt.datetime]],
+    kind: str = PointsKind.REVIEW,
+) -> list[PointsEntry]:
+    """`earn_points` of each `(customer id, amount, reason, ref, at)` in turn, each at its own
+    moment: the same entries (balances after each, in order), customers and events, with one
+    read of the refs, one UPDATE per customer and one batch of events. Every item is checked
+    first (InvalidPoints, CustomerNotFound before anything is written)."""
+    for _, amount, _, ref, _ in items:
+        if amount <= 0 or amount > MAX_ADJUST:
+            raise InvalidPoints(
+                f"points to earn are 1..{MAX_ADJUST}", details={"field": "amount", "value": amount}
+            )
+        if not ref:
+            raise InvalidPoints(
+                "a ref makes earning idempotent; give one", details={"field": "ref"}
+            )
+    if kind not in CREDIT_KINDS or kind == PointsKind.RETURN:
+        raise InvalidPoints(f"{kind!r} is not an earning kind", details={"field": "kind"})
+    if not items:
+        return []
+    refs = {ref for _, _, _, ref, _ in items}
+    known = {
+        (e.customer_id, e.ref): e
+        for e in session.scalars(
+            select(PointsEntry).where(PointsEntry.kind == kind, PointsEntry.ref.in_(refs))
+        )
+    }
+    fresh: list[tuple[int, int, str, str, dt.datetime]] = []
+    taken = set(known)
+    for item in items:
+        if (item[0], item[3]) not in taken:  # a ref again in the batch credits nothing
+            taken.add((item[0], item[3]))
+            fresh.append(item)
+    totals: dict[int, int] = {}
+    for customer_id, amount, *_ in fresh:
+        totals[customer_id] = totals.get(customer_id, 0) + amount
+    balances: dict[int, int] = {}
+    for customer_id, total in totals.items():
+        row = session.execute(
+            update(Customer)
+            .where(Customer.id == customer_id)
+            .values(points_balance=Customer.points_balance + total)
+            .returning(Customer.points_balance, Customer.growth_value)
+            .execution_options(synchronize_session=False)
+        ).first()
+        if row is None:
+            raise CustomerNotFound(
+                f"no customer {customer_id}", details={"customer_id": customer_id}
+            )
+        _sync(session, customer_id, row[0], row[1])
+        balances[customer_id] = row[0] - total  # before the batch: each entry adds its own
+    created: list[PointsEntry] = []
+    for customer_id, amount, reason, ref, at in fresh:
+        balances[customer_id] += amount
+        entry = PointsEntry(
+            customer_id=customer_id, kind=str(kind), amount=amount, growth=0,
+            balance_after=balances[customer_id], ref=ref, reason=reason[:200], order_id=None,
+            expires_at=entry_expiry(amount, at, None, None), created_at=at,
+        )  # fmt: skip
+        session.add(entry)
+        created.append(entry)
+        known[(customer_id, ref)] = entry
+    session.flush()  # the events carry the entries' ids
+    emit_many(
+        session,
+        events.points_event_name(str(kind), 1),  # every entry here is a credit of `kind`
+        [(events.AGGREGATE, e.customer_id, events.points_entry(e), e.created_at) for e in created],
+    )
+    return [known[(customer_id, ref)] for customer_id, _, _, ref, _ in items]
 
 
 def sign_in(

@@ -14,7 +14,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from shopops.aftersales import events, rules
 from shopops.aftersales.errors import OrderNotReturnable, ReturnNotFound
@@ -69,14 +69,15 @@ class ReturnPolicy:
 
 def get_return(session: Session, *, return_id: int, for_update: bool = False) -> ReturnRequest:
     """The request with its lines (locked with `for_update`); 404 `return_not_found`."""
+    # The lines come in the same query (a request has one to a few).
     stmt = (
         select(ReturnRequest)
         .where(ReturnRequest.id == return_id)
-        .options(selectinload(ReturnRequest.lines))
+        .options(joinedload(ReturnRequest.lines))
     )
     if for_update:
         stmt = stmt.with_for_update(of=ReturnRequest).execution_options(populate_existing=True)
-    found = session.scalars(stmt).one_or_none()
+    found = session.scalars(stmt).unique().one_or_none()
     if found is None:
         raise ReturnNotFound(f"no return request {return_id}", details={"return_id": return_id})
     return found
@@ -381,7 +382,9 @@ def receive_return(
                 ref_type=RESTOCK_REF,
                 ref_id=str(request.id),
             )
-    session.flush()
+    else:
+        session.flush()
+    # A return's refund flushes next: its stock events and this one go in one INSERT.
     _emit(session, events.RETURN_RECEIVED, request, facts)
     if final is ReturnStatus.EXCHANGED or order is None:
         request.status = final.value

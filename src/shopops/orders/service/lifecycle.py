@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Select, func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from shopops.db import now
 from shopops.errors import InvalidInput
@@ -42,11 +42,12 @@ def _load(
     missing: dict[str, Any],
 ) -> Order:
     if details:
-        stmt = stmt.options(selectinload(Order.lines), selectinload(Order.discounts))
+        # Lines in the same query (one join: half the ORM work of a second SELECT).
+        stmt = stmt.options(joinedload(Order.lines), selectinload(Order.discounts))
     if for_update:
         # Re-read the row under the lock, even if this session loaded it before.
         stmt = stmt.with_for_update(of=Order).execution_options(populate_existing=True)
-    order = session.scalars(stmt).one_or_none()
+    order = session.scalars(stmt).unique().one_or_none()
     if order is None:
         raise OrderNotFound("no such order", details=missing)
     return order

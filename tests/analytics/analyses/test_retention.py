@@ -112,3 +112,16 @@ def test_empty_and_bad_input(make_wh):
         retention(wh, start=dt.date(2026, 1, 1), end=dt.date(2026, 2, 1), grain="year")
     with pytest.raises(BadPeriod):
         retention(wh, start=dt.date(2026, 3, 1), end=dt.date(2026, 2, 1))
+
+
+def test_backend_month_cells_equal_the_general_path(make_wh, monkeypatch):
+    import shopops.analytics.analyses.retention as mod
+
+    wh = make_wh(fact_orders=_orders())
+    for start in (dt.date(2026, 8, 1), dt.date(2026, 9, 1), dt.date(2026, 10, 15)):
+        args = {"start": start, "end": dt.date(2026, 11, 30), "grain": "month", "periods": 4}
+        fast = retention(wh, **args)
+        monkeypatch.setattr(mod, "BACKEND_MONTH_CELLS", False)
+        general = retention(wh, **args)
+        monkeypatch.setattr(mod, "BACKEND_MONTH_CELLS", True)
+        assert fast.rows and [r.to_dict() for r in fast.rows] == [r.to_dict() for r in general.rows]

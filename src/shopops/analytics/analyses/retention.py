@@ -43,6 +43,8 @@ GRAINS = ("week", "month")
 COHORTS = ("first_order", "registration")
 MODES = ("first_time", "recurring")
 MAX_PERIODS = 60
+# Monthly first-order cohorts counted on the backend (False: the general path; tests compare).
+BACKEND_MONTH_CELLS = True
 
 
 def period_start(day: dt.date, grain: str) -> dt.date:
@@ -72,6 +74,50 @@ def _offsets(cohort: pd.Series, p: pd.Series, grain: str) -> pd.Series:
     if grain == "week":
         return (p - cohort).dt.days // 7
     return (p.dt.year - cohort.dt.year) * 12 + (p.dt.month - cohort.dt.month)
+
+
+def _first_order_months(
+    wh: Warehouse,
+    by_period: Any,
+    first_p: dt.date,
+    last_p: dt.date,
+    periods: int,
+    result: RetentionResult,
+) -> RetentionResult:
+    """Monthly first-order cohorts counted on the backend: the cells (≤ periods² rows) come
+    back, not every customer's months. Same counts as the general path below."""
+    first = by_period.group_by("customer_id").aggregate(cohort=by_period.p.min())
+    members = first.filter((first.cohort >= first_p) & (first.cohort <= last_p))
+    j = by_period.inner_join(members, "customer_id")
+    k = (j.p.year() - j.cohort.year()) * 12 + (j.p.month() - j.cohort.month())
+    j = j.mutate(k=k)
+    j = j.filter((j.k >= 0) & (j.k < periods))
+    cells = j.group_by("cohort", "k").aggregate(
+        n=j.customer_id.nunique(),
+        repeat=j.customer_id.nunique(where=(j.k == 0) & (j.orders >= 2)),
+    )
+    counts: dict[tuple[dt.date, int], int] = {}
+    repeats: dict[dt.date, int] = {}
+    for row in wh.con.to_pyarrow(cells).to_pylist():
+        c = to_date(row["cohort"])
+        counts[(c, int(row["k"]))] = int(row["n"])
+        if int(row["k"]) == 0:
+            repeats[c] = int(row["repeat"] or 0)
+    for cohort_start in sorted(repeats):
+        size = counts[(cohort_start, 0)]
+        observable = offset(cohort_start, last_p, "month")
+        retained: list[int | None] = [
+            counts.get((cohort_start, k), 0) if k <= observable else None for k in range(periods)
+        ]
+        result.rows.append(
+            CohortRow(
+                cohort=cohort_start,
+                size=size,
+                retained=retained,
+                repeat_in_first_period=repeats[cohort_start],
+            )
+        )
+    return result
 
 
 @dataclass
@@ -150,9 +196,16 @@ def retention(
     by_period = days.group_by("customer_id", p=days.paid_date.truncate(unit)).aggregate(
         orders=days.n.sum()
     )
-    activity = _typed(frame(wh, by_period), "p")
     first_p, last_p = period_start(start, grain), period_start(end, grain)
     result = RetentionResult(grain=grain, cohort=cohort, mode=mode, start=start, end=end)
+    if (
+        BACKEND_MONTH_CELLS
+        and grain == "month"
+        and cohort == "first_order"
+        and mode == "first_time"
+    ):
+        return _first_order_months(wh, by_period, first_p, last_p, periods, result)
+    activity = _typed(frame(wh, by_period), "p")
     if mode == "recurring":
         members = activity[["customer_id", "p"]].rename(columns={"p": "cohort"})
         members["orders_in_first"] = activity["orders"]

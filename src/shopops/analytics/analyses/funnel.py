@@ -24,8 +24,10 @@ step times (t1 ≤ t2 ≤ … each bounded by t1 + window) is the one source of 
 times, so they agree with each other by construction.
 
 Computation: one aggregate for the entries and one join + aggregate per later step, all as
-Ibis expressions (the same definition runs on DuckDB and Spark); the per-person table is
-materialized once and read by the summary queries. No per-person Python.
+Ibis expressions (the same definition runs on DuckDB and Spark), read by the summaries. On
+DuckDB they are compiled into one statement whose materialized CTEs are the step tables
+(`funnel_sql`); elsewhere each is materialized and each summary is its own query. No
+per-person Python.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import operator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,6 +43,7 @@ import ibis
 import ibis.expr.datatypes as dt_
 import ibis.expr.types as ir
 
+from shopops.analytics.analyses import funnel_sql
 from shopops.analytics.analyses._common import (
     BadParameter,
     BadWindow,
@@ -51,7 +55,9 @@ from shopops.analytics.analyses._common import (
     materialize,
     table,
 )
-from shopops.analytics.engine import Warehouse, seconds_between
+from shopops.analytics.analyses.funnel_sql import Compiled, Statement
+from shopops.analytics.analyses.funnel_summary import summary_parts
+from shopops.analytics.engine import Warehouse
 from shopops.tracking.rules import EVENT_NAME, STANDARD_EVENTS
 
 # Columns a step may be filtered on, and the dimensions a funnel may be broken down by.
@@ -88,6 +94,7 @@ MAX_STEPS = 10
 MAX_WINDOW = dt.timedelta(days=90)
 DEFAULT_WINDOW = dt.timedelta(days=1)
 HISTOGRAM_BINS = 12
+_COMPILED = Compiled()
 
 
 @dataclass(frozen=True)
@@ -219,13 +226,63 @@ def step_tables(
     breakdown: str | None = None,
     validate: bool = True,
     caches: list[str] | None = None,
+    keep: Callable[[ir.Table], ir.Table] | None = None,
 ) -> list[ir.Table]:
     """Per step k, the people who reached it: `pid` (a key: a 64-bit hash of `person_id` on
     DuckDB), `bd` (the breakdown value on the entry event, '' without one), `t1`, `tp` (when
     they reached step k-1; `t1` for step 1) and `tk`. Each table is materialized on the backend
     (its name appended to `caches` for the caller to `drop`) and shrinks step by step, so the
-    summaries read them directly instead of joining one wide per-person table."""
+    summaries read them directly instead of joining one wide per-person table. With `keep`
+    (`funnel_sql.Statement.keep`), each table is handed to it instead, and each later step
+    reads its own events (a filter the Parquet scan prunes row groups by)."""
     parsed = _as_steps(steps)
+    events = _checked_events(wh, parsed, start, end, window, breakdown, validate)
+    held = caches if caches is not None else []
+    own_scans = keep is not None
+    store = keep or (lambda expr: materialize(wh, expr, held))
+    # Later steps may land after `end`, but only within the window: prune partitions to that.
+    last_day = end + dt.timedelta(days=window.days + 2)
+    names = sorted({s.event for s in parsed})
+    e = events.filter(events.date >= start, events.date <= last_day, events.event.isin(names))
+    # DuckDB joins and groups a 64-bit hash far faster than text; with a million people the
+    # chance of any collision is ~1e-8. Other backends' hash is 32-bit: keep the text there.
+    key = _duckdb_hash(e.person_id) if wh.backend_name == "duckdb" else e.person_id
+    # Each step reads only its own events and columns (Parquet scans are cheap and pruned);
+    # materializing all candidate events first costs more than re-scanning on DuckDB.
+    entries = e.filter(_matches(e, parsed[0]) & (e.date <= end)).select(
+        pid=key, ts=e.ts_at, bd=e[breakdown] if breakdown else ibis.literal("")
+    )
+    first = store(
+        entries.group_by("pid").aggregate(
+            bd=entries.bd.argmin(entries.ts) if breakdown else ibis.literal(""),
+            t1=entries.ts.min(),
+        )
+    )
+    reached = [first.select("pid", "bd", "t1", tp=first.t1, tk=first.t1)]
+    span = ibis.interval(seconds=int(window.total_seconds()))
+    for c in _candidates(e, key, parsed[1:], store, shared=not own_scans):
+        prev = reached[-1]
+        j = c.join(prev.select("pid", "bd", "t1", tprev=prev.tk), "pid")
+        j = j.filter(j.ts > j.tprev, j.ts <= j.t1 + span)
+        # `pid` is unique in `prev`: its other columns are one value per group.
+        agg = j.group_by("pid").aggregate(
+            bd=j.bd.arbitrary(), t1=j.t1.arbitrary(), tp=j.tprev.arbitrary(), tk=j.ts.min()
+        )
+        reached.append(store(agg))
+    return reached
+
+
+def _checked_events(
+    wh: Warehouse,
+    parsed: list[Step],
+    start: dt.date,
+    end: dt.date,
+    window: dt.timedelta,
+    breakdown: str | None,
+    validate: bool,
+) -> ir.Table:
+    """`fact_events`, once the period, window, breakdown (and with `validate` the events)
+    are known to be good."""
     check_period(start, end)
     if not dt.timedelta(seconds=1) <= window <= MAX_WINDOW:
         raise BadWindow(
@@ -240,53 +297,27 @@ def step_tables(
         )
     if validate:
         _check_events(wh, events, parsed)
-    held = caches if caches is not None else []
-    # Later steps may land after `end`, but only within the window: prune partitions to that.
-    last_day = end + dt.timedelta(days=window.days + 2)
-    names = sorted({s.event for s in parsed})
-    e = events.filter(events.date >= start, events.date <= last_day, events.event.isin(names))
-    # DuckDB joins and groups a 64-bit hash far faster than text; with a million people the
-    # chance of any collision is ~1e-8. Other backends' hash is 32-bit: keep the text there.
-    key = _duckdb_hash(e.person_id) if wh.backend_name == "duckdb" else e.person_id
-    # Each step reads only its own events and columns (Parquet scans are cheap and pruned);
-    # materializing all candidate events first costs more than re-scanning on DuckDB.
-    entries = e.filter(_matches(e, parsed[0]) & (e.date <= end)).select(
-        pid=key, ts=e.ts_at, bd=e[breakdown] if breakdown else ibis.literal("")
-    )
-    first = materialize(
-        wh,
-        entries.group_by("pid").aggregate(
-            bd=entries.bd.argmin(entries.ts) if breakdown else ibis.literal(""),
-            t1=entries.ts.min(),
-        ),
-        held,
-    )
-    reached = [first.select("pid", "bd", "t1", tp=first.t1, tk=first.t1)]
-    span = ibis.interval(seconds=int(window.total_seconds()))
-    for c in _candidates(wh, e, key, parsed[1:], held):
-        prev = reached[-1]
-        j = c.join(prev.select("pid", "bd", "t1", tprev=prev.tk), "pid")
-        j = j.filter(j.ts > j.tprev, j.ts <= j.t1 + span)
-        # `pid` is unique in `prev`: its other columns are one value per group.
-        agg = j.group_by("pid").aggregate(
-            bd=j.bd.arbitrary(), t1=j.t1.arbitrary(), tp=j.tprev.arbitrary(), tk=j.ts.min()
-        )
-        reached.append(materialize(wh, agg, held))
-    return reached
+    return events
 
 
 def _candidates(
-    wh: Warehouse, e: ir.Table, key: ir.Value, later: list[Step], held: list[str]
+    e: ir.Table,
+    key: ir.Value,
+    later: list[Step],
+    keep: Callable[[ir.Table], ir.Table],
+    *,
+    shared: bool,
 ) -> list[ir.Table]:
-    """Per later step, its events as (`pid`, `ts`). With two or more later steps they come
-    from one scan, materialized with a flag per step: a Parquet scan of the events costs
+    """Per later step, its events as (`pid`, `ts`). With two or more later steps and `shared`
+    they come from one scan, kept with a flag per step: a Parquet scan of the events costs
     about as much as a small step's join, so one scan instead of N-1 saves ~10-15 % of a
-    4-step funnel's CPU. The entry step (most of the rows) stays a scan of its own."""
-    if len(later) < 2:
+    4-step funnel's CPU when each table is a query of its own. The entry step (most of the
+    rows) stays a scan of its own."""
+    if len(later) < 2 or not shared:
         return [e.filter(_matches(e, s)).select(pid=key, ts=e.ts_at) for s in later]
     flags = {f"m{k}": _matches(e, s) for k, s in enumerate(later)}
     any_step = functools.reduce(operator.or_, flags.values())
-    cand = materialize(wh, e.filter(any_step).select(pid=key, ts=e.ts_at, **flags), held)
+    cand = keep(e.filter(any_step).select(pid=key, ts=e.ts_at, **flags))
     return [cand.filter(cand[f"m{k}"]).select("pid", "ts") for k in range(len(later))]
 
 
@@ -322,32 +353,49 @@ def person_steps(
     return per
 
 
-def _seconds(wh: Warehouse, a: ir.TimestampValue, b: ir.TimestampValue) -> ir.FloatingValue:
-    return seconds_between(wh.backend_name, a, b)
-
-
-def _summary(wh: Warehouse, reached: list[ir.Table], by: bool) -> list[dict[str, Any]]:
-    """Rows (`step`, [`bd`,] `n`, `prev`, `start`: count and median seconds from the previous
-    step and from step 1): entries counted from step 1's table, later steps' counts and medians
-    in one query over the union of their (much smaller) tables."""
-    keys = ["step", "bd"] if by else ["step"]
-    first = reached[0].mutate(step=ibis.literal(1))
-    entered = first.group_by(keys).aggregate(n=first.count())
-    parts = [
-        r.select(
-            step=ibis.literal(k),
-            bd=r.bd,
-            d_prev=_seconds(wh, r.tk, r.tp),
-            d_start=_seconds(wh, r.tk, r.t1),
+def _run_all(
+    wh: Warehouse,
+    parsed: list[Step],
+    *,
+    start: dt.date,
+    end: dt.date,
+    window: dt.timedelta,
+    breakdown: str | None,
+    width: int,
+) -> list[dict[str, Any]]:
+    """Every summary row of the funnel. On DuckDB one statement (`funnel_sql`); elsewhere the
+    step tables are materialized and each summary is a query of its own (also on DuckDB
+    without event files: the empty stand-in is an Ibis memtable, which raw SQL cannot see)."""
+    if wh.backend_name == "duckdb" and wh.has("fact_events"):
+        events = _checked_events(wh, parsed, start, end, window, breakdown, True)
+        key = (tuple(parsed), start, end, window, breakdown, width, events.schema())
+        sql = _COMPILED.get(key)
+        if sql is None:
+            statement = Statement()
+            reached = step_tables(
+                wh,
+                parsed,
+                start=start,
+                end=end,
+                window=window,
+                breakdown=breakdown,
+                validate=False,
+                keep=statement.keep,
+            )
+            sql = statement.sql(
+                ibis.union(*summary_parts(wh, reached, breakdown, width), distinct=False)
+            )
+            _COMPILED.put(key, sql)
+        return funnel_sql.run(wh, sql)
+    held: list[str] = []
+    try:
+        reached = step_tables(
+            wh, parsed, start=start, end=end, window=window, breakdown=breakdown, caches=held
         )
-        for k, r in enumerate(reached[1:], start=2)
-    ]
-    u = ibis.union(*parts, distinct=False) if len(parts) > 1 else parts[0]
-    later = u.group_by(keys).aggregate(
-        n=u.count(), prev=u.d_prev.median(), start=u.d_start.median()
-    )
-    rows = wh.con.to_pyarrow(entered).to_pylist()
-    return rows + wh.con.to_pyarrow(later).to_pylist()
+        parts = summary_parts(wh, reached, breakdown, width)
+        return [row for p in parts for row in wh.con.to_pyarrow(p).to_pylist()]
+    finally:
+        drop(wh, held)
 
 
 def _rows(summary: list[dict[str, Any]], by: bool) -> dict[str, dict[str, Any]]:
@@ -405,41 +453,30 @@ def funnel(
     and the time to convert (median, and a histogram of `bins` equal bins over the window)."""
     parsed = _as_steps(steps)
     labels = [s.label for s in parsed]
-    held: list[str] = []
-    try:
-        reached = step_tables(
-            wh, parsed, start=start, end=end, window=window, breakdown=breakdown, caches=held
-        )
-        total = _rows(_summary(wh, reached, False), False).get("", {})
-        result = FunnelResult(
-            steps=_step_results(total, labels),
-            start=start,
-            end=end,
-            window_seconds=int(window.total_seconds()),
-            breakdown=breakdown,
-        )
-        if breakdown:
-            grouped = _rows(_summary(wh, reached, True), True)
-            for value in sorted(grouped, key=lambda v: (-int(grouped[v].get("n1") or 0), v)):
-                result.groups[value] = _step_results(grouped[value], labels)
-        done = reached[-1]
-        total_s = _seconds(wh, done.tk, done.t1)
-        width = max(1, -(-int(window.total_seconds()) // bins))
-        hist_expr = (
-            done.select(b=(total_s // width).cast("int64"))
-            .group_by("b")
-            .aggregate(count=ibis._.count())
-        )
-        hist = {int(b): int(c) for b, c in wh.execute(hist_expr).itertuples(index=False)}
-        result.histogram = [
-            {"from_seconds": i * width, "to_seconds": (i + 1) * width, "count": hist.get(i, 0)}
-            for i in range(bins)
-        ]
-        # The last bin is closed: a conversion at exactly the window's end lands in it.
-        overflow = sum(c for b, c in hist.items() if b >= bins)
-        if overflow:
-            result.histogram[-1]["count"] += overflow
-        result.median_seconds_to_convert = result.steps[-1].median_seconds_from_start
-    finally:
-        drop(wh, held)
+    width = max(1, -(-int(window.total_seconds()) // bins))
+    rows = _run_all(
+        wh, parsed, start=start, end=end, window=window, breakdown=breakdown, width=width
+    )
+    total = _rows([r for r in rows if r["kind"] == "t"], False).get("", {})
+    result = FunnelResult(
+        steps=_step_results(total, labels),
+        start=start,
+        end=end,
+        window_seconds=int(window.total_seconds()),
+        breakdown=breakdown,
+    )
+    if breakdown:
+        grouped = _rows([r for r in rows if r["kind"] == "g"], True)
+        for value in sorted(grouped, key=lambda v: (-int(grouped[v].get("n1") or 0), v)):
+            result.groups[value] = _step_results(grouped[value], labels)
+    hist = {int(r["b"]): int(r["n"]) for r in rows if r["kind"] == "h"}
+    result.histogram = [
+        {"from_seconds": i * width, "to_seconds": (i + 1) * width, "count": hist.get(i, 0)}
+        for i in range(bins)
+    ]
+    # The last bin is closed: a conversion at exactly the window's end lands in it.
+    overflow = sum(c for b, c in hist.items() if b >= bins)
+    if overflow:
+        result.histogram[-1]["count"] += overflow
+    result.median_seconds_to_convert = result.steps[-1].median_seconds_from_start
     return result

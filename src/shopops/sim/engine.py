@@ -40,7 +40,9 @@ RAMP_FLOOR = 0.35  # a new shop starts at this share of its target traffic
 RETURNING_BUY = 0.55  # a customer who comes back buys again this often
 LEAD_DAYS = (3, 7)  # suppliers' lead times: the reorder threshold covers the longest
 COVER_DAYS = 20  # a purchase order covers this many days of sales
-WINDOW = 4  # hours: a day's work goes to the store in batches this long
+# Hours: a day's work goes to the store in batches this long. 8 rather than 4: the set-based
+# calls' fixed costs made 4-hour windows ~20% dearer (docs/simulator.md, "Speed").
+WINDOW = 8
 Progress = Callable[[int, int], None]
 
 

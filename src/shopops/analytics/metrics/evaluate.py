@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ import pyarrow as pa
 
 from shopops.analytics.analyses._common import drop, materialize
 from shopops.analytics.engine import Warehouse
+from shopops.analytics.metrics import compiled
 from shopops.analytics.metrics.errors import (
     DimensionNotApplicable,
     InvalidCompare,
@@ -222,10 +224,20 @@ def _day_bounds(day: dt.date, tz: ZoneInfo) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(), tzinfo=tz).astimezone(dt.UTC)
 
 
-def _calendar(scopes: Mapping[str, Period], kind: str, tz: ZoneInfo) -> ir.Table:
+def _calendar(
+    scopes: Mapping[str, Period], kind: str, tz: ZoneInfo, wh: Warehouse | None = None
+) -> ir.Table:
+    """Each date's (or each scope's instants') scopes; on DuckDB a table named by its content,
+    so the same scopes give the same expression and its SQL is kept (`compiled`)."""
+
+    def table(data: pa.Table) -> ir.Table:
+        if wh is not None and wh.backend_name == "duckdb":
+            return compiled.named_table(wh, f"_calendar_{kind}", data)
+        return ibis.memtable(data)
+
     if kind == "date":
         rows = [(day, sid, p.start, p.end) for sid, p in scopes.items() for day in p.dates()]
-        return ibis.memtable(
+        return table(
             pa.table(
                 {
                     "_day": pa.array([r[0] for r in rows], pa.date32()),
@@ -237,7 +249,7 @@ def _calendar(scopes: Mapping[str, Period], kind: str, tz: ZoneInfo) -> ir.Table
         )
     ts = pa.timestamp("us", tz="UTC")
     items = list(scopes.items())
-    return ibis.memtable(
+    return table(
         pa.table(
             {
                 "_scope": pa.array([sid for sid, _ in items], pa.string()),
@@ -296,7 +308,7 @@ def _run_source(
     t = source.build(ctx, dims, features)
     for dim, values in filters.items():
         t = t.filter(t[f"_by_{dim}"].isin(values))
-    cal = _calendar(scopes, source.scope, tz)
+    cal = _calendar(scopes, source.scope, tz, ctx.wh)
     if source.scope == "date":
         s = t.inner_join(cal, t._d == cal._day)
     else:
@@ -311,8 +323,12 @@ def _run_source(
     keys = ["_scope", *([f"_by_{by}"] if by else [])]
     out: dict[Key, dict[str, float | int]] = defaultdict(dict)
 
+    scoped: str | None = None
+
     def run(query: ir.Table) -> list[dict[str, Any]]:
         # Arrow, not pandas: no conversion cost, and ints stay ints.
+        if raw:
+            return compiled.run(ctx.wh, query, scoped=scoped).to_pylist()
         return ctx.wh.con.to_pyarrow(query).to_pylist()
 
     def collect(
@@ -329,11 +345,23 @@ def _run_source(
         if m.custom is not None:
             shared[m.custom].append(m.name)
     held: list[str] = []
+    # On DuckDB the statements run from kept SQL (`compiled`), unless in-memory stand-ins of
+    # file-less tables are read (only Ibis's own execution registers those).
+    raw = compiled.raw_ok(ctx.wh, s)
     try:
         if len(shared) + bool(plain) > 1:
             # Several queries read the scoped rows: compute them (scan, joins) once, keeping
             # only the columns the measures read (a fact's wide columns cost more than the rest).
-            s = materialize(ctx.wh, s.select(*_used_columns(s, keys, plain, shared)), held)
+            narrow = s.select(*_used_columns(s, keys, plain, shared))
+            if raw:
+                # Kept SQL names a stand-in; each run fills and names its own temp table.
+                scoped = f"_shopops_{uuid.uuid4().hex}"
+                sql = compiled.COMPILED.sql(narrow)
+                ctx.wh.con.con.execute(f'CREATE TEMP TABLE "{scoped}" AS {sql}')
+                held.append(scoped)
+                s = compiled.stand_in(ctx.wh, narrow.schema())
+            else:
+                s = materialize(ctx.wh, narrow, held)
         if plain:
             query = s.group_by(keys).aggregate(**{m.name: m.agg(s) for m in plain})  # type: ignore[misc]
             collect(run(query), [m.name for m in plain], {m.name: m.name for m in plain})

@@ -1,0 +1,60 @@
+"""The metrics' kept SQL (`metrics.compiled`): the same evaluation asked again compiles
+nothing new and gives the same numbers, and a load that adds a partition is never missed."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from tests.analytics.warehouse_fixture import FILE_SCHEMAS, _write, write_warehouse
+
+from shopops.analytics.engine import Warehouse
+from shopops.analytics.metrics import compiled, evaluate
+from shopops.analytics.periods import day_period
+from shopops.analytics.schema import READ_SCHEMAS
+
+DAY = dt.date(2026, 11, 11)
+LATER = dt.date(2026, 12, 25)
+
+
+def _values(wh: Warehouse, day: dt.date) -> dict[str, tuple]:
+    ev = evaluate(wh, None, day_period(day))
+    return {c: (r.value, r.previous, r.last_year) for c, r in ev.results.items()}
+
+
+def test_kept_sql_gives_the_same_numbers_without_compiling(tmp_path):
+    write_warehouse(tmp_path)
+    compiled.COMPILED.clear()
+    first = _values(Warehouse(tmp_path, schemas=READ_SCHEMAS), DAY)
+    kept = len(compiled.COMPILED)
+    assert kept > 0
+    # A fresh connection (as each report bench run opens) reuses every statement.
+    again = _values(Warehouse(tmp_path, schemas=READ_SCHEMAS), DAY)
+    assert again == first
+    assert len(compiled.COMPILED) == kept
+
+
+def test_a_new_partition_is_read(tmp_path):
+    rows = write_warehouse(tmp_path)
+    wh = Warehouse(tmp_path, schemas=READ_SCHEMAS)
+    before = evaluate(wh, ["gmv", "paid_orders"], day_period(LATER))
+    assert before["gmv"].value == 0
+    paid = next(o for o in rows["fact_orders"] if o["paid_at"] is not None)
+    when = dt.datetime(2026, 12, 25, 4, 0, tzinfo=dt.UTC)  # 12:00 in Shanghai
+    order = {
+        **paid,
+        "event_id": "o-late",
+        "order_id": 999_999,
+        "placed_at": when,
+        "paid_at": when,
+        "paid_date": LATER,
+        "date": LATER,
+    }
+    _write(
+        tmp_path / "fact_orders" / f"date={LATER.isoformat()}" / "part-0.parquet",
+        FILE_SCHEMAS["fact_orders"],
+        [order],
+    )
+    for reader in (wh, Warehouse(tmp_path, schemas=READ_SCHEMAS)):
+        after = evaluate(reader, ["gmv", "paid_orders"], day_period(LATER))
+        assert after["gmv"].value == order["paid_amount"]
+        assert after["paid_orders"].value == 1

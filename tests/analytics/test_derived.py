@@ -29,6 +29,7 @@ def summarised(tmp_path_factory):
     root = tmp_path_factory.mktemp("wh-derived")
     rows = write_warehouse(root)
     assert sorted(derived.refresh_derived(root)) == [
+        "completion_lag",
         "delivery_lag",
         "first_paid",
         "first_seen",
@@ -156,7 +157,7 @@ def test_a_summary_older_than_its_facts_is_ignored(summarised, tmp_path):
     assert got == expected("new_buyers", all_orders, period.start, period.end)
     assert got == expected("new_buyers", rows, period.start, period.end) - 1
     # Refreshed, the summary is used again and gives the same answer.
-    assert derived.refresh_derived(root) == ["first_paid", "paid_days"]
+    assert derived.refresh_derived(root) == ["first_paid", "completion_lag", "paid_days"]
     assert wh.derived("first_paid") is not None
     assert evaluate(wh, ["new_buyers"], period)["new_buyers"].value == got
     os.utime(day / "part-0.parquet", ns=(1, 1))  # any change of a file's time: stale again

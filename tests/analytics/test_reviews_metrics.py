@@ -28,6 +28,7 @@ from shopops.analytics.engine import Warehouse
 from shopops.analytics.metrics import METRICS, evaluate
 from shopops.analytics.periods import parse_period
 from shopops.analytics.schema import READ_SCHEMAS
+from shopops.warehouse import derived
 
 TZ = ZoneInfo("Asia/Shanghai")
 CODES = ("reviews", "avg_rating", "review_rate", "good_review_rate", "negative_review_rate")
@@ -196,6 +197,24 @@ def test_values_equal_the_hand_count_and_the_reference(warehouse, text: str) -> 
         assert _same(got, HAND[text][code]), (code, got, HAND[text][code])
         wanted = REVIEW_REFS[code](_Ref(rows, period.start, period.end))
         assert _same(got, wanted), (code, got, wanted)
+
+
+@pytest.mark.parametrize("text", list(HAND))
+def test_through_the_completion_lag_summary_the_values_stay(tmp_path: Path, text: str) -> None:
+    rows = write_warehouse(tmp_path, build_rows())
+    assert "completion_lag" in derived.refresh_derived(tmp_path)
+    wh = Warehouse(tmp_path, schemas=READ_SCHEMAS)
+    lags = [
+        (o["completed_at"].astimezone(dt.UTC).date() - o["date"]).days
+        for o in rows["fact_orders"]
+        if o["completed_at"] is not None
+    ]
+    found = wh.derived("completion_lag")
+    assert found is not None
+    assert found[1] == {"min_lag_days": min(lags), "max_lag_days": max(lags)}
+    result = evaluate(wh, list(CODES), parse_period(text), compare=())
+    for code in CODES:
+        assert _same(result[code].value, HAND[text][code]), code
 
 
 def test_previous_period_and_category_breakdown(warehouse) -> None:

@@ -2,7 +2,8 @@
 recompute from all history — each person's first-seen date (from `fact_sessions`) and each
 customer's first paid date (from `fact_orders`), with the largest lag between a row's partition
 date and the date the report places it on (so a reader can bound how far back to scan; for
-shipments, `delivery_lag` holds only that lag: delivered UTC date − shipped date).
+shipments, `delivery_lag` holds only that lag: delivered UTC date − shipped date; for
+completed orders, `completion_lag`: completed UTC date − placed date).
 
 Each summary is one Parquet file under `_derived/` (not a star-schema table: no reader globs
 it) carrying, in its schema metadata, the *signature* of the fact files it was computed from
@@ -47,6 +48,11 @@ class Derived:
 FIRST_SEEN = Derived("first_seen", "fact_sessions", "person_id", "date", "date")
 FIRST_PAID = Derived("first_paid", "fact_orders", "customer_id", "paid_date", "paid_date")
 DELIVERY_LAG = Derived("delivery_lag", "fact_shipments", None, "date", "CAST(delivered_at AS DATE)")
+# Completion lag only (completed UTC date − placed date): a day's completed orders are then
+# read from the partitions placed within it, not every `fact_orders` file.
+COMPLETION_LAG = Derived(
+    "completion_lag", "fact_orders", None, "date", "CAST(completed_at AS DATE)"
+)
 # Each customer's paid days (orders and paid amount per day), sorted: RFM and retention read
 # all history of paid orders, and one sorted file costs a fraction of ~550 partition files.
 PAID_DAYS = Derived(
@@ -62,7 +68,7 @@ PAID_DAYS = Derived(
         "GROUP BY customer_id, paid_date ORDER BY customer_id, paid_date"
     ),
 )
-ALL = (FIRST_SEEN, FIRST_PAID, DELIVERY_LAG, PAID_DAYS)
+ALL = (FIRST_SEEN, FIRST_PAID, DELIVERY_LAG, COMPLETION_LAG, PAID_DAYS)
 
 
 def path_of(root: Path, d: Derived) -> Path:

@@ -37,7 +37,19 @@ def _completed(ctx: Context, dims: Sequence[str], features: frozenset[str]) -> i
     """Orders completed in the periods (`_ts` = completed_at), with `_reviewed` on demand."""
     o = ctx.until("fact_orders")
     # An order is placed no later than it completes: later partitions cannot hold one.
-    t = o.filter((o.date <= ctx.hi) & o.completed_at.notnull()).mutate(_ts=o.completed_at)
+    placed = o.date <= ctx.hi
+    known = ctx.wh.derived("completion_lag")
+    if known is not None:
+        # Nor placed more than the longest completion lag (UTC dates: a day more for the shop's
+        # time zone) before the first day; a negative lag widens the far side.
+        lag = known[1]
+        widen = {
+            "before_days": int(lag["max_lag_days"]) + 1,
+            "after_days": max(0, -int(lag.get("min_lag_days", 0))) + 1,
+        }
+        o = ctx.dated("fact_orders", **widen)
+        placed = (o.date <= ctx.hi) & ctx.within(o.date, **widen)
+    t = o.filter(placed & o.completed_at.notnull()).mutate(_ts=o.completed_at)
     t = _cols(t, dims, {"sales_channel": "sales_channel", "province": "province"})
     t = _with_customer(ctx, t, dims, "customer_id")
     if "reviewed" in features:

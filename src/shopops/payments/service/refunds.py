@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from shopops.db import now
@@ -31,8 +31,8 @@ from shopops.payments.models import (
 from shopops.payments.service.common import gateway_or_default
 
 
-def _shipping_refunded(session: Session, *, order_id: int) -> int:
-    stmt = (
+def _shipping_stmt(order_id: int) -> Select[tuple[int]]:
+    return (
         select(func.coalesce(func.sum(RefundLine.amount), 0))
         .join(Refund, Refund.id == RefundLine.refund_id)
         .where(
@@ -42,15 +42,18 @@ def _shipping_refunded(session: Session, *, order_id: int) -> int:
             RefundLine.order_line_id.is_(None),
         )
     )
-    return int(session.scalar(stmt) or 0)
 
 
-def _captured_payment(session: Session, *, order_id: int) -> Payment:
+def _shipping_refunded(session: Session, *, order_id: int) -> int:
+    return int(session.scalar(_shipping_stmt(order_id)) or 0)
+
+
+def _captured_stmt(order_id: int) -> Select[tuple[Payment]]:
     """The attempt that paid the order: its first success that was not itself given back."""
     reversed_ids = select(Refund.payment_id).where(
         Refund.order_id == order_id, Refund.kind == RefundKind.REVERSAL
     )
-    payment = session.scalar(
+    return (
         select(Payment)
         .where(
             Payment.order_id == order_id,
@@ -60,11 +63,25 @@ def _captured_payment(session: Session, *, order_id: int) -> Payment:
         .order_by(Payment.completed_at, Payment.id)
         .limit(1)
     )
+
+
+def _require_payment(payment: Payment | None, *, order_id: int) -> Payment:
     if payment is None:
         raise OrderNotRefundable(
             f"order {order_id} has no captured payment to refund", details={"order_id": order_id}
         )
     return payment
+
+
+def _payment_and_shipping_refunded(
+    session: Session, *, order_id: int
+) -> tuple[Payment | None, int]:
+    """`_captured_payment` (None when there is none) and `_shipping_refunded` in one query."""
+    shipping = _shipping_stmt(order_id).scalar_subquery()
+    row = session.execute(_captured_stmt(order_id).add_columns(shipping)).first()
+    if row is None:  # no payment row to carry the sum
+        return None, _shipping_refunded(session, order_id=order_id)
+    return row[0], int(row[1] or 0)
 
 
 def refund_order(
@@ -134,15 +151,17 @@ def refund_loaded_order(
         )
         for line in order.lines
     ]
+    found, shipping_refunded = _payment_and_shipping_refunded(session, order_id=order.id)
     plan = rules.plan_refund(
         balances,
         units=units,
         amount=amount,
-        shipping_remaining=order.shipping_fee - _shipping_refunded(session, order_id=order.id),
+        shipping_remaining=order.shipping_fee - shipping_refunded,
         include_shipping=include_shipping,
         refundable=order.paid_amount - order.refunded_amount,
     )
-    payment = _captured_payment(session, order_id=order.id)
+    # Refused plans speak first, as when the payment was looked up after them.
+    payment = _require_payment(found, order_id=order.id)
     result = gateway_or_default(gateway).refund(
         gateway_txn_id=payment.gateway_txn_id, amount=plan.total
     )

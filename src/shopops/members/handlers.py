@@ -37,8 +37,11 @@ def on_refund_succeeded(session: Session, event: OutboxEvent) -> None:
     if p.get("kind") != "order":
         return  # a reversed payment the order never took: no points were earned on it
     from shopops.orders import service as orders
+    from shopops.orders.models import Order
 
-    order = orders.get_order(session, order_id=int(p["order_id"]))
+    # The refund just updated this order in the session: take it from there (no SELECT).
+    order_id = int(p["order_id"])
+    order = session.get(Order, order_id) or orders.get_order(session, order_id=order_id)
     points.reverse_for_refund(
         session,
         order_id=order.id,

@@ -395,6 +395,16 @@ def return_redeemed(session: Session, *, order_id: int, customer_id: int, reason
     return due
 
 
+def _order_sums(session: Session, *, order_id: int) -> dict[str, tuple[int, int]]:
+    """(points, growth) of one order's ledger entries summed per kind."""
+    stmt = (
+        select(PointsEntry.kind, func.sum(PointsEntry.amount), func.sum(PointsEntry.growth))
+        .where(PointsEntry.order_id == order_id)
+        .group_by(PointsEntry.kind)
+    )
+    return {str(kind): (int(a or 0), int(g or 0)) for kind, a, g in session.execute(stmt)}
+
+
 def reverse_for_refund(
     session: Session, *, order_id: int, customer_id: int, refund_id: int, refunded: int, paid: int
 ) -> tuple[int, int]:
@@ -402,13 +412,12 @@ def reverse_for_refund(
     points (and growth) the order earned, and give back the same share of the points it
     redeemed. Never below a zero balance: points already spent stay spent. Returns
     (reversed, returned)."""
-    entries = order_entries(session, order_id=order_id)
-    earned = sum(e.amount for e in entries if e.kind == PointsKind.EARN)
-    earned_growth = sum(e.growth for e in entries if e.kind == PointsKind.EARN)
-    reversed_ = -sum(e.amount for e in entries if e.kind == PointsKind.REVERSE)
-    reversed_growth = -sum(e.growth for e in entries if e.kind == PointsKind.REVERSE)
-    redeemed = -sum(e.amount for e in entries if e.kind == PointsKind.REDEEM)
-    returned = sum(e.amount for e in entries if e.kind == PointsKind.RETURN)
+    # The sums per kind come back, not every entry as an object.
+    sums = _order_sums(session, order_id=order_id)
+    earned, earned_growth = sums.get(PointsKind.EARN, (0, 0))
+    reversed_, reversed_growth = (-x for x in sums.get(PointsKind.REVERSE, (0, 0)))
+    redeemed = -sums.get(PointsKind.REDEEM, (0, 0))[0]
+    returned = sums.get(PointsKind.RETURN, (0, 0))[0]
     give_back = rules.proportional(redeemed, refunded, paid) - returned
     take = rules.proportional(earned, refunded, paid) - reversed_
     growth = rules.proportional(earned_growth, refunded, paid) - reversed_growth

@@ -374,14 +374,16 @@ def receive_return(
     request.status = received.value
     request.received_at = now(session)
     if request.kind == ReturnKind.RETURN:
-        for line in request.lines:
-            inventory.restock(
-                session,
-                sku_id=sku_by_line[line.order_line_id],
-                quantity=line.quantity,
-                ref_type=RESTOCK_REF,
-                ref_id=str(request.id),
-            )
+        # Nothing pending bears on the stock reads: the lines' writes go in the refund's flush.
+        with session.no_autoflush:
+            for line in request.lines:
+                inventory.restock(
+                    session,
+                    sku_id=sku_by_line[line.order_line_id],
+                    quantity=line.quantity,
+                    ref_type=RESTOCK_REF,
+                    ref_id=str(request.id),
+                )
     else:
         session.flush()
     # A return's refund flushes next: its stock events and this one go in one INSERT.

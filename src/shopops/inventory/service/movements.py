@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -121,6 +121,17 @@ def receive_stock(
     return level
 
 
+# Built once: restock runs per returned line, and building the statement cost more than running it.
+_RETURN_WAREHOUSES = (
+    select(Warehouse.id, Warehouse.priority, StockLevel.id.is_not(None))
+    .outerjoin(
+        StockLevel,
+        (StockLevel.warehouse_id == Warehouse.id) & (StockLevel.sku_id == bindparam("sku_id")),
+    )
+    .where(Warehouse.active.is_(True))
+)
+
+
 def restock(
     session: Session,
     *,
@@ -136,14 +147,7 @@ def restock(
     check_ref(ref_type, ref_id)
     require_sku(session, sku_id)
     if warehouse_id is None:
-        rows = session.execute(
-            select(Warehouse.id, Warehouse.priority, StockLevel.id.is_not(None))
-            .outerjoin(
-                StockLevel,
-                (StockLevel.warehouse_id == Warehouse.id) & (StockLevel.sku_id == sku_id),
-            )
-            .where(Warehouse.active.is_(True))
-        )
+        rows = session.execute(_RETURN_WAREHOUSES, {"sku_id": sku_id})
         warehouse_id = pick_return_warehouse(WarehouseChoice(*r) for r in rows)
         if warehouse_id is None:
             raise NoActiveWarehouse(

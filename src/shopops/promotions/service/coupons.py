@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from types import SimpleNamespace
 from typing import Any, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from shopops.db import now
@@ -40,7 +40,8 @@ MAX_BULK = 10_000
 
 
 def _new_code() -> str:
-    return "C" + "".join(secrets.choice(_ALPHABET) for _ in range(_CODE_LENGTH - 1))
+    # One urandom read, not one a character; 32 letters make `& 31` exactly uniform.
+    return "C" + "".join([_ALPHABET[b & 31] for b in secrets.token_bytes(_CODE_LENGTH - 1)])
 
 
 def create_template(session: Session, *, spec: TemplateCreate) -> CouponTemplate:
@@ -82,13 +83,44 @@ def _valid_until(t: CouponTemplate, promo: PromotionDef, at: dt.datetime) -> dt.
     return min(ends) if ends else None
 
 
+# Built once (their shape never changes): each call only binds its values.
+_ct = CouponTemplate
+_TAKE_STOCK = (
+    update(_ct)
+    .where(
+        _ct.id == bindparam("tid"),
+        (_ct.issue_limit.is_(None)) | (_ct.issued_count + bindparam("n") <= _ct.issue_limit),
+    )
+    .values(issued_count=_ct.issued_count + bindparam("n"))
+)
+_ISSUED_FOR_UPDATE = select(_ct.issued_count).where(_ct.id == bindparam("tid")).with_for_update()
+_HELD = (
+    select(Coupon.customer_id, func.count())
+    .where(
+        Coupon.template_id == bindparam("tid"),
+        Coupon.customer_id.in_(bindparam("cids", expanding=True)),
+    )
+    .group_by(Coupon.customer_id)
+)
+_TRIGGER_TEMPLATES = (
+    select(CouponTemplate, PromotionDef)
+    .join(PromotionDef, PromotionDef.id == CouponTemplate.promotion_id)
+    .where(
+        CouponTemplate.trigger == bindparam("trigger"),
+        CouponTemplate.active.is_(True),
+        PromotionDef.status.in_([PromotionStatus.ACTIVE, PromotionStatus.DRAFT]),
+    )
+    .order_by(CouponTemplate.id)
+)
+_coupons = cast(Any, Coupon.__table__)
+_INSERT_COUPONS = _coupons.insert().returning(_coupons.c.code, _coupons.c.id)
+
+
 def _take_stock(session: Session, t: CouponTemplate, n: int) -> None:
     """Count `n` more coupons issued, unless that passes the template's issue limit (409)."""
-    ct = CouponTemplate
     res = session.execute(
-        update(ct)
-        .where(ct.id == t.id, (ct.issue_limit.is_(None)) | (ct.issued_count + n <= ct.issue_limit))
-        .values(issued_count=ct.issued_count + n),
+        _TAKE_STOCK,
+        {"tid": t.id, "n": n},
         execution_options={"synchronize_session": False},
     )
     if res.rowcount != 1:  # type: ignore[attr-defined]
@@ -110,9 +142,7 @@ def _check_issuable(t: CouponTemplate, promo: PromotionDef) -> None:
 def _take_stock_upto(session: Session, t: CouponTemplate, n: int) -> int:
     """Take up to `n` from the template's stock; how many it had left to take."""
     if n and t.issue_limit is not None:
-        issued = session.scalar(
-            select(CouponTemplate.issued_count).where(CouponTemplate.id == t.id).with_for_update()
-        )
+        issued = session.scalar(_ISSUED_FOR_UPDATE, {"tid": t.id})
         n = max(0, min(n, t.issue_limit - (issued or 0)))
     if n:
         _take_stock(session, t, n)
@@ -120,11 +150,7 @@ def _take_stock_upto(session: Session, t: CouponTemplate, n: int) -> int:
 
 
 def _held(session: Session, template_id: int, customer_ids: Sequence[int]) -> dict[int, int]:
-    rows = session.execute(
-        select(Coupon.customer_id, func.count())
-        .where(Coupon.template_id == template_id, Coupon.customer_id.in_(list(customer_ids)))
-        .group_by(Coupon.customer_id)
-    )
+    rows = session.execute(_HELD, {"tid": template_id, "cids": list(customer_ids)})
     return {cid: n for cid, n in rows}
 
 
@@ -319,11 +345,11 @@ def issue_on_trigger_many(
     """`_issue_on_trigger` for each (customer id, moment) in order, as with the clock set to
     each moment: the same coupons, stock and `coupon.issued` events (per-customer caps and
     stock counted across the grants in order), in one INSERT of coupons. The new ids."""
-    templates = _trigger_templates(session, trigger) if grants else ()
+    # The templates with their promotions in one statement (get_promotion's row each).
+    pairs = session.execute(_TRIGGER_TEMPLATES, {"trigger": trigger}).all() if grants else []
     customer_ids = sorted({cid for cid, _ in grants})
     plan: list[tuple[CouponTemplate, PromotionDef, set[int]]] = []
-    for t in templates:
-        promo = get_promotion(session, promotion_id=t.promotion_id)
+    for t, promo in pairs:
         try:
             _check_issuable(t, promo)
         except CouponNotClaimable:
@@ -340,10 +366,15 @@ def issue_on_trigger_many(
             plan.append((t, promo, set(served)))
     rows: list[dict[str, Any]] = []
     campaigns: list[int | None] = []
+    # Grants of a batch mostly share a moment: each template's end date once per moment.
+    until_of: dict[tuple[int, dt.datetime], dt.datetime | None] = {}
     for i, (cid, at) in enumerate(grants):
         for t, promo, served_set in plan:
             if i not in served_set:
                 continue
+            key = (t.id, at)
+            if key not in until_of:
+                until_of[key] = _valid_until(t, promo, at)
             rows.append(
                 {
                     "template_id": t.id,
@@ -354,7 +385,7 @@ def issue_on_trigger_many(
                     "status": CouponStatus.ISSUED,
                     "reason": trigger[:100],
                     "valid_from": at,
-                    "valid_until": _valid_until(t, promo, at),
+                    "valid_until": until_of[key],
                     "issued_at": at,
                     "release_count": 0,
                 }
@@ -363,8 +394,7 @@ def issue_on_trigger_many(
     if not rows:
         return []
     # Matched by the unique code: RETURNING in parameter order is one row a statement on SQLite.
-    table = cast(Any, Coupon.__table__)
-    made = dict(session.execute(table.insert().returning(table.c.code, table.c.id), rows).all())
+    made = dict(session.execute(_INSERT_COUPONS, rows).all())
     ids = [made[row["code"]] for row in rows]
     emit_many(
         session,

@@ -11,7 +11,7 @@ import datetime as dt
 from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
@@ -395,14 +395,18 @@ def return_redeemed(session: Session, *, order_id: int, customer_id: int, reason
     return due
 
 
+# Built once (bound order id): it runs on every refund.
+_ORDER_SUMS = (
+    select(PointsEntry.kind, func.sum(PointsEntry.amount), func.sum(PointsEntry.growth))
+    .where(PointsEntry.order_id == bindparam("order_id"))
+    .group_by(PointsEntry.kind)
+)
+
+
 def _order_sums(session: Session, *, order_id: int) -> dict[str, tuple[int, int]]:
     """(points, growth) of one order's ledger entries summed per kind."""
-    stmt = (
-        select(PointsEntry.kind, func.sum(PointsEntry.amount), func.sum(PointsEntry.growth))
-        .where(PointsEntry.order_id == order_id)
-        .group_by(PointsEntry.kind)
-    )
-    return {str(kind): (int(a or 0), int(g or 0)) for kind, a, g in session.execute(stmt)}
+    rows = session.execute(_ORDER_SUMS, {"order_id": order_id})
+    return {str(kind): (int(a or 0), int(g or 0)) for kind, a, g in rows}
 
 
 def reverse_for_refund(

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from shopops.db import now
@@ -30,39 +30,34 @@ from shopops.payments.models import (
 )
 from shopops.payments.service.common import gateway_or_default
 
-
-def _shipping_stmt(order_id: int) -> Select[tuple[int]]:
-    return (
-        select(func.coalesce(func.sum(RefundLine.amount), 0))
-        .join(Refund, Refund.id == RefundLine.refund_id)
-        .where(
-            Refund.order_id == order_id,
-            Refund.kind == RefundKind.ORDER,
-            Refund.status == RefundStatus.SUCCEEDED,
-            RefundLine.order_line_id.is_(None),
-        )
+# Built once (bound order id): a refund runs per return, and building cost more than running.
+_ORDER_ID = bindparam("order_id")
+_SHIPPING_REFUNDED = (
+    select(func.coalesce(func.sum(RefundLine.amount), 0))
+    .join(Refund, Refund.id == RefundLine.refund_id)
+    .where(
+        Refund.order_id == _ORDER_ID,
+        Refund.kind == RefundKind.ORDER,
+        Refund.status == RefundStatus.SUCCEEDED,
+        RefundLine.order_line_id.is_(None),
     )
-
-
-def _shipping_refunded(session: Session, *, order_id: int) -> int:
-    return int(session.scalar(_shipping_stmt(order_id)) or 0)
-
-
-def _captured_stmt(order_id: int) -> Select[tuple[Payment]]:
-    """The attempt that paid the order: its first success that was not itself given back."""
-    reversed_ids = select(Refund.payment_id).where(
-        Refund.order_id == order_id, Refund.kind == RefundKind.REVERSAL
+)
+# The attempt that paid the order: its first success that was not itself given back.
+_CAPTURED = (
+    select(Payment)
+    .where(
+        Payment.order_id == _ORDER_ID,
+        Payment.status == PaymentStatus.SUCCEEDED,
+        Payment.id.not_in(
+            select(Refund.payment_id).where(
+                Refund.order_id == _ORDER_ID, Refund.kind == RefundKind.REVERSAL
+            )
+        ),
     )
-    return (
-        select(Payment)
-        .where(
-            Payment.order_id == order_id,
-            Payment.status == PaymentStatus.SUCCEEDED,
-            Payment.id.not_in(reversed_ids),
-        )
-        .order_by(Payment.completed_at, Payment.id)
-        .limit(1)
-    )
+    .order_by(Payment.completed_at, Payment.id)
+    .limit(1)
+)
+_CAPTURED_AND_SHIPPING = _CAPTURED.add_columns(_SHIPPING_REFUNDED.scalar_subquery())
 
 
 def _require_payment(payment: Payment | None, *, order_id: int) -> Payment:
@@ -76,11 +71,11 @@ def _require_payment(payment: Payment | None, *, order_id: int) -> Payment:
 def _payment_and_shipping_refunded(
     session: Session, *, order_id: int
 ) -> tuple[Payment | None, int]:
-    """`_captured_payment` (None when there is none) and `_shipping_refunded` in one query."""
-    shipping = _shipping_stmt(order_id).scalar_subquery()
-    row = session.execute(_captured_stmt(order_id).add_columns(shipping)).first()
+    """The captured payment (None when there is none) and the shipping fee already refunded,
+    in one query."""
+    row = session.execute(_CAPTURED_AND_SHIPPING, {"order_id": order_id}).first()
     if row is None:  # no payment row to carry the sum
-        return None, _shipping_refunded(session, order_id=order_id)
+        return None, int(session.scalar(_SHIPPING_REFUNDED, {"order_id": order_id}) or 0)
     return row[0], int(row[1] or 0)
 
 

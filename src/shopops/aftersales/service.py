@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from shopops.aftersales import events, rules
@@ -67,17 +67,21 @@ class ReturnPolicy:
 # Reads
 
 
+# The lines come in the same query (a request has one to a few); built once, bound id.
+_GET_RETURN = (
+    select(ReturnRequest)
+    .where(ReturnRequest.id == bindparam("return_id"))
+    .options(joinedload(ReturnRequest.lines))
+)
+_LOCK_RETURN = _GET_RETURN.with_for_update(of=ReturnRequest).execution_options(
+    populate_existing=True
+)
+
+
 def get_return(session: Session, *, return_id: int, for_update: bool = False) -> ReturnRequest:
     """The request with its lines (locked with `for_update`); 404 `return_not_found`."""
-    # The lines come in the same query (a request has one to a few).
-    stmt = (
-        select(ReturnRequest)
-        .where(ReturnRequest.id == return_id)
-        .options(joinedload(ReturnRequest.lines))
-    )
-    if for_update:
-        stmt = stmt.with_for_update(of=ReturnRequest).execution_options(populate_existing=True)
-    found = session.scalars(stmt).unique().one_or_none()
+    stmt = _LOCK_RETURN if for_update else _GET_RETURN
+    found = session.scalars(stmt, {"return_id": return_id}).unique().one_or_none()
     if found is None:
         raise ReturnNotFound(f"no return request {return_id}", details={"return_id": return_id})
     return found

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import heapq
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -167,10 +168,34 @@ class Lifecycle:
     def run_cancels(self, session: Session, actions: list[Action], out: Outcome) -> None:
         """Payment-timeout cancellations of one window in one call (`cancel_orders`, each at
         its own time); a refused one is skipped and counted."""
+
+        def cancelled(_action: Action) -> None:
+            out.cancelled += 1
+
+        self._in_one_call(
+            session, actions, out,
+            lambda items: cancel_orders(session, items=items, reason=CANCEL_REASON), cancelled,
+        )  # fmt: skip
+
+    def run_approvals(self, session: Session, actions: list[Action], out: Outcome) -> None:
+        """Return approvals of one window in one call (`approve_returns`, each at its own
+        time); each approved request is shipped back later, a refused one skipped."""
+        self._in_one_call(
+            session, actions, out,
+            lambda items: approve_returns(session, items=items), self._after_approve,
+        )  # fmt: skip
+
+    def _in_one_call(
+        self, session: Session, actions: list[Action], out: Outcome,
+        call: Callable[[list[tuple[int, dt.datetime]]], list[Any]],
+        then: Callable[[Action], None],
+    ) -> None:  # fmt: skip
+        """`call` on the actions' (id, moment) items in one savepoint, `then` for each one
+        carried out; a refused item is counted, a batch undone past the checks goes one by one."""
         items = [(action.args[0], action.at) for action in actions]
         try:
             with session.begin_nested():
-                results = cancel_orders(session, items=items, reason=CANCEL_REASON)
+                results = call(items)
         except ShopOpsError:
             # A subscriber refused past the checks and undid the batch: one by one then.
             for action in actions:
@@ -180,24 +205,7 @@ class Lifecycle:
             if isinstance(result, ShopOpsError):
                 self._refused(out, action.kind, result)
             else:
-                out.cancelled += 1
-
-    def run_approvals(self, session: Session, actions: list[Action], out: Outcome) -> None:
-        """Return approvals of one window in one call (`approve_returns`, each at its own
-        time); each approved request is shipped back later, a refused one skipped."""
-        items = [(action.args[0], action.at) for action in actions]
-        try:
-            with session.begin_nested():
-                results = approve_returns(session, items=items)
-        except ShopOpsError:
-            for action in actions:
-                self.run(session, action, out)
-            return
-        for action, result in zip(actions, results, strict=True):
-            if isinstance(result, ShopOpsError):
-                self._refused(out, action.kind, result)
-            else:
-                self._after_approve(action)
+                then(action)
 
     def _refused(self, out: Outcome, kind: str, exc: ShopOpsError) -> None:
         out.skipped += 1

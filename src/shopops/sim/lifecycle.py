@@ -169,7 +169,7 @@ class Lifecycle:
         """Payment-timeout cancellations of one window in one call (`cancel_orders`, each at
         its own time); a refused one is skipped and counted."""
 
-        def cancelled(_action: Action) -> None:
+        def cancelled(_action: Action, _result: object) -> None:
             out.cancelled += 1
 
         self._in_one_call(
@@ -182,16 +182,18 @@ class Lifecycle:
         time); each approved request is shipped back later, a refused one skipped."""
         self._in_one_call(
             session, actions, out,
-            lambda items: approve_returns(session, items=items), self._after_approve,
+            lambda items: approve_returns(session, items=items),
+            lambda action, _result: self._after_approve(action),
         )  # fmt: skip
 
     def _in_one_call(
         self, session: Session, actions: list[Action], out: Outcome,
         call: Callable[[list[tuple[int, dt.datetime]]], list[Any]],
-        then: Callable[[Action], None],
+        then: Callable[[Action, Any], None],
     ) -> None:  # fmt: skip
-        """`call` on the actions' (id, moment) items in one savepoint, `then` for each one
-        carried out; a refused item is counted, a batch undone past the checks goes one by one."""
+        """`call` on the actions' (id, moment) items in one savepoint, `then` with each one
+        carried out and its result; a refused item is counted, and a batch undone past the
+        checks goes one by one."""
         items = [(action.args[0], action.at) for action in actions]
         try:
             with session.begin_nested():
@@ -205,7 +207,7 @@ class Lifecycle:
             if isinstance(result, ShopOpsError):
                 self._refused(out, action.kind, result)
             else:
-                then(action)
+                then(action, result)
 
     def _refused(self, out: Outcome, kind: str, exc: ShopOpsError) -> None:
         out.skipped += 1
@@ -257,25 +259,18 @@ class Lifecycle:
         """Ship actions of one window as one warehouse wave (`ship_orders`, each parcel at
         its own time); a refused parcel is skipped and counted."""
         carriers = [self._carrier() for _ in actions]
-        parcels = [
-            fulfillment.Parcel(action.args[0], carrier, action.at)
-            for action, carrier in zip(actions, carriers, strict=True)
-        ]
-        try:
-            with session.begin_nested():
-                results = fulfillment.ship_orders(session, parcels=parcels)
-        except ShopOpsError:
-            # A move refused past the checks undid the wave: ship the orders one by one.
-            for action in actions:
-                self.run(session, action, out)
-            return
-        for action, result in zip(actions, results, strict=True):
-            if isinstance(result, ShopOpsError):
-                out.skipped += 1
-                key = f"ship:{result.code}"
-                out.errors[key] = out.errors.get(key, 0) + 1
-            else:
-                self._after_ship(action, result.id, out)
+
+        def wave(items: list[tuple[int, dt.datetime]]) -> list[Any]:
+            parcels = [
+                fulfillment.Parcel(order_id, carrier, at)
+                for (order_id, at), carrier in zip(items, carriers, strict=True)
+            ]
+            return fulfillment.ship_orders(session, parcels=parcels)
+
+        self._in_one_call(
+            session, actions, out, wave,
+            lambda action, result: self._after_ship(action, result.id, out),
+        )  # fmt: skip
 
     def _carrier(self) -> str:
         return self.rng.choices([c for c, _ in CARRIERS], weights=[w for _, w in CARRIERS])[0]

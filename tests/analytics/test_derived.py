@@ -33,8 +33,9 @@ def summarised(tmp_path_factory):
         "delivery_lag",
         "first_paid",
         "first_seen",
+        "line_refunds",
         "paid_days",
-    ]
+    ]  # no reviews in this fixture: `reviewed_orders` is tested over the reviews one below
     return root, rows
 
 
@@ -84,6 +85,33 @@ def test_paid_days_hold_each_customers_paid_days(summarised):
     assert keys == sorted(keys)
 
 
+def test_reviewed_orders_hold_the_reviews_and_give_the_hand_counts(tmp_path):
+    from tests.analytics import test_reviews_metrics as tr
+
+    rows = write_warehouse(tmp_path, tr.build_rows())
+    assert "reviewed_orders" in derived.refresh_derived(tmp_path)
+    got = pq.read_table(derived.path_of(tmp_path, derived.REVIEWED_ORDERS)).column("order_id")
+    assert got.to_pylist() == sorted({r["order_id"] for r in rows["fact_reviews"]})
+    wh = Warehouse(tmp_path, schemas=READ_SCHEMAS)
+    assert wh.derived("reviewed_orders") is not None
+    for text, hand in tr.HAND.items():
+        result = evaluate(wh, list(tr.CODES), parse_period(text), compare=())
+        assert all(tr._same(result[c].value, hand[c]) for c in tr.CODES), text
+
+
+def test_line_refunds_hold_each_lines_refunds(summarised):
+    root, rows = summarised
+    want: dict = {}
+    for r in rows["fact_refunds"]:
+        if r.get("line_id") is None:
+            continue
+        a, c = want.get(r["line_id"], (0, 0))
+        want[r["line_id"]] = (a + r["amount"], c + r["cost"])
+    got_lines = pq.read_table(derived.path_of(root, derived.LINE_REFUNDS)).to_pylist()
+    assert {g["line_id"]: (g["amount"], g["cost"]) for g in got_lines} == want and want
+    assert [g["line_id"] for g in got_lines] == sorted(want)
+
+
 @pytest.mark.parametrize("as_of", [dt.date(2026, 11, 11), dt.date(2026, 11, 30)])
 def test_rfm_and_retention_through_paid_days_equal_the_facts(summarised, tmp_path, as_of):
     root, _ = summarised
@@ -114,7 +142,7 @@ def test_refresh_is_a_no_op_while_the_facts_stay(summarised):
 def test_metrics_through_the_summaries_equal_the_reference(summarised, text):
     root, rows = summarised
     wh = Warehouse(root, schemas=READ_SCHEMAS)
-    assert all(wh.derived(d.name) is not None for d in derived.ALL)
+    assert all(wh.derived(d.name) is not None for d in derived.ALL if d.source != "fact_reviews")
     period = parse_period(text)
     result = evaluate(wh, None, period)
     wrong = {}

@@ -68,7 +68,39 @@ PAID_DAYS = Derived(
         "GROUP BY customer_id, paid_date ORDER BY customer_id, paid_date"
     ),
 )
-ALL = (FIRST_SEEN, FIRST_PAID, DELIVERY_LAG, COMPLETION_LAG, PAID_DAYS)
+# The orders with any review, whenever written: the review rate asks it of every completed
+# order, and a distinct over every review partition cost more than the rest of that query.
+REVIEWED_ORDERS = Derived(
+    "reviewed_orders",
+    "fact_reviews",
+    None,
+    "date",
+    "date",
+    select=("SELECT DISTINCT order_id FROM {rel} WHERE order_id IS NOT NULL ORDER BY order_id"),
+)
+# Each refunded line's refunds (amount, cost): gross profit nets them from a day's lines, and
+# grouping every refund partition per report cost more than reading the lines themselves.
+LINE_REFUNDS = Derived(
+    "line_refunds",
+    "fact_refunds",
+    None,
+    "date",
+    "date",
+    select=(
+        "SELECT line_id, CAST(sum(amount) AS BIGINT) AS amount, "
+        "CAST(sum(cost) AS BIGINT) AS cost FROM {rel} "
+        "WHERE line_id IS NOT NULL GROUP BY line_id ORDER BY line_id"
+    ),
+)
+ALL = (
+    FIRST_SEEN,
+    FIRST_PAID,
+    DELIVERY_LAG,
+    COMPLETION_LAG,
+    PAID_DAYS,
+    REVIEWED_ORDERS,
+    LINE_REFUNDS,
+)
 
 
 def path_of(root: Path, d: Derived) -> Path:

@@ -15,6 +15,7 @@ from tests.fulfillment.twins import snapshot, twins  # noqa: F401
 from shopops.db import now, session_scope, set_clock
 from shopops.errors import ShopOpsError
 from shopops.members import service as members
+from shopops.members.models import Customer
 from shopops.orders import service as orders
 from shopops.orders.models import Order
 from shopops.orders.service.moves_bulk import OrderState
@@ -123,3 +124,54 @@ def test_loaded_orders_are_not_stale_and_refusals_write_nothing(uow):
 def test_naive_times_are_refused(uow):
     with uow() as s, pytest.raises(ValueError):
         orders.complete_orders(s, items=[(1, dt.datetime(2026, 6, 18))])
+
+
+def _referral_store(s: Session) -> dict[str, Any]:
+    """R refers A and B, A refers C; R holds points already; A completes two orders."""
+    set_clock(s, T0)
+    r = f.customer(s)
+    members.adjust_points(s, customer_id=r.id, amount=300, reason="seed", ref="seed")
+    people: dict[str, int] = {"r": r.id}
+    for name, phone, by in (("a", "13912340001", "r"), ("b", "13912340002", "r"),
+                            ("c", "13912340003", "a")):  # fmt: skip
+        code = members.referral_code(s, customer_id=people[by])
+        cust = members.register_customer(s, phone=phone, referral_code=code)
+        members.add_address(s, customer_id=cust.id, recipient=name, phone=phone,
+                            province="上海", city="上海", detail="1 号")  # fmt: skip
+        people[name] = cust.id
+    orders_of = {
+        key: f.delivered_order(s, cust=s.get(Customer, people[key[0]])).id
+        for key in ("a1", "a2", "b1", "c1", "r1")
+    }
+    return {"people": people, "orders": orders_of}
+
+
+def test_referral_rewards_in_bulk_equal_one_by_one(twins):  # noqa: F811
+    """Chained referrals in one batch: balances follow each other, a second order of a
+    rewarded customer rewards nothing, a loaded customer shows its new balance."""
+    a, b, built = twins(_referral_store)
+    o = built["orders"]
+    items = [
+        (o[k], T0 + dt.timedelta(hours=h)) for h, k in enumerate(("c1", "a1", "b1", "a2", "r1"), 1)
+    ]
+    with session_scope(a) as s:
+        for order_id, at in items:
+            set_clock(s, at)
+            orders.complete_order(s, order_id=order_id)
+    with session_scope(b) as s:
+        set_clock(s, T0)
+        held = s.get(Customer, built["people"]["a"])
+        assert held is not None and held.referral_rewarded is False
+        orders.complete_orders(s, items=items)
+        fresh = s.execute(
+            select(Customer.points_balance, Customer.referral_rewarded).where(
+                Customer.id == held.id
+            )
+        ).one()
+        assert (held.points_balance, held.referral_rewarded) == tuple(fresh)
+        assert fresh.referral_rewarded is True
+    sa, sb = snapshot(a, TABLES), snapshot(b, TABLES)
+    assert sa == sb
+    names = [e[0] for e in sb["outbox_event"]]
+    assert names.count("referral.rewarded") == 3
+    assert names.count("points.earned") >= 6

@@ -9,6 +9,7 @@ idempotent by `id` (a UUID), so a replay doubles nothing.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -39,6 +40,20 @@ class OutboxEvent(Base):
 
 
 _new_event = OutboxEvent.__mapper__.class_manager.new_instance
+_INSERT = insert(OutboxEvent.__table__)  # built once: its cache key is memoized
+# The variant nibble of a version-4 UUID from a random hex digit (bits 10xx).
+_VARIANT = {h: "89ab"[int(h, 16) & 3] for h in "0123456789abcdef"}
+
+
+def _uuid4s(n: int) -> list[str]:
+    """`n` random (version 4) UUIDs as strings, from one urandom read (what `uuid4` gives,
+    ~4x cheaper each)."""
+    raw = os.urandom(16 * n).hex()
+    v = _VARIANT
+    return [
+        f"{h[0:8]}-{h[8:12]}-4{h[13:16]}-{v[h[16]]}{h[17:20]}-{h[20:32]}"
+        for h in (raw[k : k + 32] for k in range(0, 32 * n, 32))
+    ]
 
 
 # In-transaction handlers: another domain's reaction to an event (points on `order.paid`, a
@@ -123,32 +138,20 @@ def emit_many(
         return []
     clock = now(session)
     configure_mappers()  # a no-op once configured; _transient needs the attributes set up
-    events = [
-        _transient(
-            id=str(uuid.uuid4()),
-            name=name,
-            occurred_at=at or clock,
-            aggregate_type=kind,
-            aggregate_id=str(ident),
-            payload=payload,
-        )
-        for kind, ident, payload, at in items
+    rows = [
+        {
+            "id": ident,
+            "name": name,
+            "occurred_at": at or clock,
+            "aggregate_type": kind,
+            "aggregate_id": str(aggregate),
+            "payload": payload,
+        }
+        for ident, (kind, aggregate, payload, at) in zip(_uuid4s(len(items)), items, strict=True)
     ]
+    events = [_transient(**row) for row in rows]
     session.flush()  # pending ORM events first: seq keeps the order of emission
-    session.execute(
-        insert(OutboxEvent.__table__),
-        [
-            {
-                "id": e.id,
-                "name": e.name,
-                "occurred_at": e.occurred_at,
-                "aggregate_type": e.aggregate_type,
-                "aggregate_id": e.aggregate_id,
-                "payload": e.payload,
-            }
-            for e in events
-        ],
-    )
+    session.execute(_INSERT, rows)
     for handler in tuple(_handlers.get(name, ())):
         bulk = _bulk.get(handler)
         if bulk is not None:

@@ -14,6 +14,7 @@ from shopops.members.service import (
     redemption,
     referral,
     referral_bulk,
+    refund_bulk,
 )
 from shopops.orders.pricing import register_discount_hook, register_order_hook
 
@@ -65,5 +66,6 @@ subscribe("order.paid", on_order_paid)
 subscribe_bulk(on_order_paid, paid_bulk.on_orders_paid)
 subscribe("order.cancelled", on_order_cancelled)
 subscribe("refund.succeeded", on_refund_succeeded)
+subscribe_bulk(on_refund_succeeded, refund_bulk.on_refunds_succeeded)
 subscribe("order.completed", on_order_completed)
 subscribe_bulk(on_order_completed, referral_bulk.on_orders_completed)

@@ -49,3 +49,24 @@ def units_returned(
             continue
         out[sku] = out.get(sku, 0) + units
     return out
+
+
+def orders_to_return(
+    session: Session, *, order_ids: Sequence[int]
+) -> dict[int, tuple[str, list[tuple[int, int]]]]:
+    """Order id → (number, [(line id, units bought)] in line order), what a shopper picks a
+    return from; one query for many orders, unknown ids absent."""
+    from shopops.orders.models import Order, OrderLine
+
+    if not order_ids:
+        return {}
+    stmt = (
+        select(Order.id, Order.number, OrderLine.id, OrderLine.quantity)
+        .join(OrderLine, OrderLine.order_id == Order.id)
+        .where(Order.id.in_(sorted(set(order_ids))))
+        .order_by(Order.id, OrderLine.id)
+    )
+    out: dict[int, tuple[str, list[tuple[int, int]]]] = {}
+    for order_id, number, line_id, quantity in session.execute(stmt):
+        out.setdefault(order_id, (number, []))[1].append((line_id, quantity))
+    return out

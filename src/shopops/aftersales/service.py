@@ -9,6 +9,7 @@ received unit takes its place; replacements of another SKU are not modelled).
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 from typing import Any
@@ -194,25 +195,10 @@ def _facts(session: Session, request: ReturnRequest) -> tuple[str, dict[int, int
     return number, orders.line_skus(session, line_ids=line_ids)
 
 
-def request_return(
-    session: Session,
-    *,
-    customer_id: int,
-    order_number: str,
-    kind: str,
-    lines: Sequence[tuple[int, int]],
-    no_reason: bool = True,
-    reason: str = "",
-    policy: ReturnPolicy | None = None,
-) -> ReturnRequest:
-    """A shopper asks to return or exchange `(order_line_id, quantity)` of their own order.
-
-    The order must have been delivered (409 `order_not_returnable`); a no-reason return must
-    come within the 7-day window, a quality return within the longer one (409
-    `return_window_closed`, with the deadline); at most bought − already returned or refunded
-    units per line (422 `return_quantity_exceeded`). Emits `return.requested`.
-    """
-    policy = policy or ReturnPolicy()
+def parse_request(
+    kind: str, lines: Sequence[tuple[int, int]], *, no_reason: bool, reason: str
+) -> tuple[ReturnKind, str, dict[int, int]]:
+    """A request's kind, stripped reason and units per line, checked (422 `invalid_input`)."""
     try:
         parsed_kind = ReturnKind(kind)
     except ValueError as exc:
@@ -236,17 +222,25 @@ def request_return(
         requested[line_id] = requested.get(line_id, 0) + quantity
     if not requested:
         raise InvalidInput("name at least one line to return", details={"lines": []})
+    return parsed_kind, reason, requested
 
-    # Lock the order: two requests at once must not both take the last returnable unit.
-    order = orders.get_customer_order(
-        session, customer_id=customer_id, number=order_number, for_update=True
-    )
+
+def check_request(
+    order: Order,
+    at: dt.datetime,
+    requested: Mapping[int, int],
+    taken: Mapping[int, int],
+    *,
+    no_reason: bool,
+    policy: ReturnPolicy,
+) -> None:
+    """The order may take this request at `at`: delivered, inside its window, enough units
+    left (`taken`: already in returns or refunded without one)."""
     if order.delivered_at is None or order.status not in RETURNABLE_ORDER_STATUSES:
         raise OrderNotReturnable(
             f"order {order.number} is {order.status}: only delivered orders can be returned",
             details={"order_id": order.id, "status": order.status},
         )
-    at = now(session)
     rules.check_return_window(
         order.delivered_at,
         at,
@@ -255,14 +249,42 @@ def request_return(
         quality_window_days=policy.quality_return_window_days,
         timezone=policy.timezone,
     )
+    rules.check_return_quantities(
+        requested, bought={line.id: line.quantity for line in order.lines}, taken=taken
+    )
+
+
+def request_return(
+    session: Session,
+    *,
+    customer_id: int,
+    order_number: str,
+    kind: str,
+    lines: Sequence[tuple[int, int]],
+    no_reason: bool = True,
+    reason: str = "",
+    policy: ReturnPolicy | None = None,
+) -> ReturnRequest:
+    """A shopper asks to return or exchange `(order_line_id, quantity)` of their own order.
+
+    The order must have been delivered (409 `order_not_returnable`); a no-reason return must
+    come within the 7-day window, a quality return within the longer one (409
+    `return_window_closed`, with the deadline); at most bought − already returned or refunded
+    units per line (422 `return_quantity_exceeded`). Emits `return.requested`.
+    """
+    policy = policy or ReturnPolicy()
+    parsed_kind, reason, requested = parse_request(kind, lines, no_reason=no_reason, reason=reason)
+    # Lock the order: two requests at once must not both take the last returnable unit.
+    order = orders.get_customer_order(
+        session, customer_id=customer_id, number=order_number, for_update=True
+    )
+    at = now(session)
     taken = _returned_units(session, order_id=order.id)
     for line_id, q in payments.refunded_units(
         session, order_id=order.id, outside_returns=True
     ).items():
         taken[line_id] = taken.get(line_id, 0) + q
-    rules.check_return_quantities(
-        requested, bought={line.id: line.quantity for line in order.lines}, taken=taken
-    )
+    check_request(order, at, requested, taken, no_reason=no_reason, policy=policy)
     request = ReturnRequest(
         order_id=order.id,
         customer_id=customer_id,

@@ -241,3 +241,26 @@ def list_refunds(session: Session, *, order_id: int) -> list[Refund]:
         .order_by(Refund.id)
     )
     return list(session.scalars(stmt))
+
+
+# Units refunded per line of many orders, not tied to a return (built once, bound ids).
+_UNITS_OUTSIDE_RETURNS = (
+    select(RefundLine.order_line_id, func.sum(RefundLine.quantity))
+    .join(Refund, Refund.id == RefundLine.refund_id)
+    .where(
+        Refund.order_id.in_(bindparam("order_ids", expanding=True)),
+        Refund.status == RefundStatus.SUCCEEDED,
+        RefundLine.order_line_id.is_not(None),
+        Refund.return_id.is_(None),
+    )
+    .group_by(RefundLine.order_line_id)
+)
+
+
+def refunded_units_outside_returns(session: Session, *, order_ids: Sequence[int]) -> dict[int, int]:
+    """`refunded_units(outside_returns=True)` of many orders in one query: order line id →
+    units refunded without a return (lines of different orders never share an id)."""
+    if not order_ids:
+        return {}
+    rows = session.execute(_UNITS_OUTSIDE_RETURNS, {"order_ids": sorted(set(order_ids))})
+    return {int(line_id): int(q or 0) for line_id, q in rows if q}

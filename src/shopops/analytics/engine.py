@@ -286,7 +286,7 @@ class Warehouse:
                 self.root, summary.source
             )
             pinned[f"_sig_{summary.source}"] = facts
-        if sig is None or sig != facts:
+        if sig is None or sig != derived.stamp(facts, summary):
             found = None
         else:
             found = (

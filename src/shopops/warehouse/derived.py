@@ -53,8 +53,12 @@ DELIVERY_LAG = Derived("delivery_lag", "fact_shipments", None, "date", "CAST(del
 COMPLETION_LAG = Derived(
     "completion_lag", "fact_orders", None, "date", "CAST(completed_at AS DATE)"
 )
-# Each customer's paid days (orders and paid amount per day), sorted: RFM and retention read
-# all history of paid orders, and one sorted file costs a fraction of ~550 partition files.
+# Each customer's paid days (orders and paid amount per day), sorted, with what RFM and
+# retention ask as of any day, carried on each row: the customer's first paid date, the paid
+# days before and after, running orders and amount, and per calendar month whether the row is
+# the customer's first paid day in it and the month's running orders. As of a day, each
+# customer's last row on or before it (`next_date` after it or none) holds their RFM figures,
+# and a month's first rows count its retained customers — filters, no grouping of history.
 PAID_DAYS = Derived(
     "paid_days",
     "fact_orders",
@@ -62,10 +66,22 @@ PAID_DAYS = Derived(
     "paid_date",
     "paid_date",
     select=(
-        "SELECT customer_id, paid_date, count(*) AS orders, "
+        "SELECT customer_id, paid_date, orders, amount, "
+        "min(paid_date) OVER (PARTITION BY customer_id) AS first_date, "
+        "lag(paid_date) OVER c AS prev_date, lead(paid_date) OVER c AS next_date, "
+        "CAST(sum(orders) OVER c AS BIGINT) AS cum_orders, "
+        "CAST(sum(amount) OVER c AS BIGINT) AS cum_amount, "
+        "row_number() OVER m = 1 AS month_first, "
+        "CAST(sum(orders) OVER m AS BIGINT) AS month_orders "
+        "FROM (SELECT customer_id, paid_date, count(*) AS orders, "
         "CAST(sum(paid_amount) AS BIGINT) AS amount FROM {rel} "
         "WHERE customer_id IS NOT NULL AND paid_date IS NOT NULL "
-        "GROUP BY customer_id, paid_date ORDER BY customer_id, paid_date"
+        "GROUP BY customer_id, paid_date) "
+        "WINDOW c AS (PARTITION BY customer_id ORDER BY paid_date "
+        "ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW), "
+        "m AS (PARTITION BY customer_id, date_trunc('month', paid_date) ORDER BY paid_date "
+        "ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) "
+        "ORDER BY customer_id, paid_date"
     ),
 )
 # The orders with any review, whenever written: the review rate asks it of every completed
@@ -131,6 +147,15 @@ def signature(root: Path, table: str) -> str | None:
     return hashlib.sha256("\n".join(entries).encode()).hexdigest()
 
 
+def stamp(facts: str | None, d: Derived) -> str | None:
+    """The signature a current summary carries: its facts' files' and its own definition's (a
+    summary written by another definition is stale too, and rebuilt)."""
+    if facts is None:
+        return None
+    text = "\0".join([facts, d.key or "", d.date, d.lag_of, d.select or ""])
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
 def _compute(root: Path, d: Derived) -> tuple[pa.Table, dict[str, Any]]:
     import duckdb
 
@@ -186,6 +211,7 @@ def refresh_derived(root: Path) -> list[str]:
         if sig is None:
             target.unlink(missing_ok=True)
             continue
+        sig = stamp(sig, d) or ""
         if read_signature(target) == sig:
             continue
         table, info = _compute(root, d)
@@ -216,6 +242,6 @@ def current(root: Path, d: Derived) -> tuple[Path, dict[str, Any]] | None:
     except (FileNotFoundError, OSError, pa.ArrowInvalid):
         return None
     sig = meta.get(SIGNATURE_KEY)
-    if not sig or sig.decode() != signature(root, d.source):
+    if not sig or sig.decode() != stamp(signature(root, d.source), d):
         return None
     return path, json.loads(meta.get(INFO_KEY, b"{}"))

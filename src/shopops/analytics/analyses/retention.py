@@ -76,9 +76,50 @@ def _offsets(cohort: pd.Series, p: pd.Series, grain: str) -> pd.Series:
     return (p.dt.year - cohort.dt.year) * 12 + (p.dt.month - cohort.dt.month)
 
 
+def _months_between(a: Any, b: Any) -> Any:
+    return (b.year() - a.year()) * 12 + (b.month() - a.month())
+
+
+def _month_cells(
+    wh: Warehouse, by_period: Any, end: dt.date, first_p: dt.date, last_p: dt.date, periods: int
+) -> Any:
+    """Per first-order month cohort and offset k: customers who bought (`n`), and at k = 0
+    those with two or more orders in it (`repeat`), up to `end`."""
+    known = wh.derived("paid_days")
+    if known is not None:
+        # The summary's rows carry each customer's first paid date, whether the row is their
+        # first paid day in its month, and the month's running orders: counting rows (no
+        # distinct, no join) gives the cells; a customer's "repeat" row is where the running
+        # orders reach two.
+        d = known[0]
+        d = d.filter(d.paid_date <= end)
+        d = d.mutate(
+            cohort=d.first_date.truncate("M"),
+            reached=(d.month_orders >= 2) & (d.month_orders - d.orders < 2),
+        )
+        d = d.mutate(k=_months_between(d.cohort, d.paid_date.truncate("M")))
+        d = d.filter(
+            (d.cohort >= first_p) & (d.cohort <= last_p),
+            (d.k >= 0) & (d.k < periods),
+            d.month_first | d.reached,
+        )
+        return d.group_by("cohort", "k").aggregate(
+            n=d.count(where=d.month_first), repeat=d.count(where=(d.k == 0) & d.reached)
+        )
+    first = by_period.group_by("customer_id").aggregate(cohort=by_period.p.min())
+    members = first.filter((first.cohort >= first_p) & (first.cohort <= last_p))
+    j = by_period.inner_join(members, "customer_id")
+    j = j.mutate(k=_months_between(j.cohort, j.p))
+    j = j.filter((j.k >= 0) & (j.k < periods))
+    return j.group_by("cohort", "k").aggregate(
+        n=j.customer_id.nunique(),
+        repeat=j.customer_id.nunique(where=(j.k == 0) & (j.orders >= 2)),
+    )
+
+
 def _first_order_months(
     wh: Warehouse,
-    by_period: Any,
+    cells: Any,
     first_p: dt.date,
     last_p: dt.date,
     periods: int,
@@ -86,16 +127,6 @@ def _first_order_months(
 ) -> RetentionResult:
     """Monthly first-order cohorts counted on the backend: the cells (≤ periods² rows) come
     back, not every customer's months. Same counts as the general path below."""
-    first = by_period.group_by("customer_id").aggregate(cohort=by_period.p.min())
-    members = first.filter((first.cohort >= first_p) & (first.cohort <= last_p))
-    j = by_period.inner_join(members, "customer_id")
-    k = (j.p.year() - j.cohort.year()) * 12 + (j.p.month() - j.cohort.month())
-    j = j.mutate(k=k)
-    j = j.filter((j.k >= 0) & (j.k < periods))
-    cells = j.group_by("cohort", "k").aggregate(
-        n=j.customer_id.nunique(),
-        repeat=j.customer_id.nunique(where=(j.k == 0) & (j.orders >= 2)),
-    )
     counts: dict[tuple[dt.date, int], int] = {}
     repeats: dict[dt.date, int] = {}
     for row in wh.con.to_pyarrow(cells).to_pylist():
@@ -204,7 +235,14 @@ def retention(
         and cohort == "first_order"
         and mode == "first_time"
     ):
-        return _first_order_months(wh, by_period, first_p, last_p, periods, result)
+        return _first_order_months(
+            wh,
+            _month_cells(wh, by_period, end, first_p, last_p, periods),
+            first_p,
+            last_p,
+            periods,
+            result,
+        )
     activity = _typed(frame(wh, by_period), "p")
     if mode == "recurring":
         members = activity[["customer_id", "p"]].rename(columns={"p": "cohort"})

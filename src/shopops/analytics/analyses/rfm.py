@@ -22,6 +22,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
@@ -157,23 +158,41 @@ def _paid_orders(wh: Warehouse, as_of: dt.date, start: dt.date | None):
     return o.filter(o.paid_date >= start) if start else o
 
 
-def rfm(wh: Warehouse, *, as_of: dt.date, start: dt.date | None = None) -> RfmResult:
-    """RFM scores, the eight groups, lifecycle and ACCA stages as of `as_of` (inclusive)."""
-    check_period(start, as_of)
-    # Per customer and paid day, then the day before each one (a window, not a self-join):
-    # the previous buying day is the one before the last.
+def _lifetime(wh: Warehouse, as_of: dt.date) -> ir.Table:
+    """Each buyer's first and last paid day up to `as_of`, the paid day before the last, paid
+    orders and amount. From the loader's `paid_days` summary: each buyer's last row on or
+    before `as_of` carries them all (a filter); else grouped from the paid days."""
+    known = wh.derived("paid_days")
+    if known is not None:
+        d = known[0]
+        last = d.filter(d.paid_date <= as_of, d.next_date.isnull() | (d.next_date > as_of))
+        return last.select(
+            "customer_id",
+            first=last.first_date,
+            last=last.paid_date,
+            orders=last.cum_orders,
+            previous=last.prev_date,
+            monetary=last.cum_amount,
+        )
     days = paid_days(wh, as_of)
     days = days.mutate(
         previous=days.paid_date.lag().over(group_by="customer_id", order_by="paid_date")
     )
-    stats = days.group_by("customer_id").aggregate(
+    return days.group_by("customer_id").aggregate(
         first=days.paid_date.min(),
         last=days.paid_date.max(),
         orders=days.n.sum(),
         previous=days.previous.argmax(days.paid_date),
         monetary=days.m.sum(),
     )
-    lifetime = frame(wh, stats.order_by("customer_id"))
+
+
+def rfm(wh: Warehouse, *, as_of: dt.date, start: dt.date | None = None) -> RfmResult:
+    """RFM scores, the eight groups, lifecycle and ACCA stages as of `as_of` (inclusive)."""
+    check_period(start, as_of)
+    # Per customer and paid day, then the day before each one (a window, not a self-join):
+    # the previous buying day is the one before the last.
+    lifetime = frame(wh, _lifetime(wh, as_of).order_by("customer_id"))
     if start is None:
         # The scoring window is the whole history: the lifetime figures are its figures.
         df = pd.DataFrame(

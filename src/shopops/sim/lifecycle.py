@@ -20,7 +20,10 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from shopops.aftersales import service as aftersales
+from shopops.aftersales.reads import orders_to_return
+from shopops.aftersales.receive_bulk import receive_returns
 from shopops.aftersales.service_bulk import approve_returns
+from shopops.aftersales.steps_bulk import Ask, Shipped, request_returns, ship_returns
 from shopops.db import set_clock
 from shopops.errors import ShopOpsError
 from shopops.fulfillment import service as fulfillment
@@ -41,7 +44,9 @@ COMPLETE_AFTER_DAYS = (3, 9)  # the buyer confirms receipt (确认收货) after 
 SCAN_KINDS = frozenset({"transit", "deliver"})  # carried out as carrier feeds (run_scans)
 WAVE_KINDS = frozenset({"ship"})  # carried out as warehouse waves (run_ships)
 # Kinds carried out many at once; any other kind runs action by action (`run`).
-BULK_KINDS = SCAN_KINDS | WAVE_KINDS | {"pay", "complete", "cancel", "approve_return"}
+BULK_KINDS = (
+    SCAN_KINDS | WAVE_KINDS | {"pay", "complete", "cancel", "approve_return", "receive_return"}
+)
 CANCEL_REASON = "支付超时 / payment timed out"
 RETURN_WHOLE_ORDER = 0.6  # a return sends every line back this often (else one line)
 
@@ -128,8 +133,14 @@ class Lifecycle:
             self.run_completes(session, completes, out)
         if cancels := by_kind.pop("cancel", []):
             self.run_cancels(session, sorted(cancels), out)
+        if requests := by_kind.pop("request_return", []):
+            self.run_return_requests(session, sorted(requests), out)
         if approvals := by_kind.pop("approve_return", []):
             self.run_approvals(session, sorted(approvals), out)
+        if parcels := by_kind.pop("ship_return", []):
+            self.run_return_shipments(session, sorted(parcels), out)
+        if receipts := by_kind.pop("receive_return", []):
+            self.run_return_receipts(session, sorted(receipts), out)
         for action in sorted(a for rest in by_kind.values() for a in rest):
             self.run(session, action, out)
 
@@ -184,6 +195,66 @@ class Lifecycle:
             session, actions, out,
             lambda items: approve_returns(session, items=items),
             lambda action, _result: self._after_approve(action),
+        )  # fmt: skip
+
+    def run_return_requests(self, session: Session, actions: list[Action], out: Outcome) -> None:
+        """Return requests of one window in one call (`request_returns`, each at its own
+        time): the orders' lines in one read, what each shopper sends back drawn in time order;
+        a refused one is skipped (its order is done with, as one by one)."""
+        facts = orders_to_return(session, order_ids=[a.args[0] for a in actions])
+        asks = []
+        for action in actions:
+            customer_id = self.orders.pop(action.args[0])[0]
+            number, lines = facts.get(action.args[0], ("", []))
+            asks.append(self._ask(customer_id, number, lines, action.at))
+        try:
+            with session.begin_nested():
+                results: list[Any] = request_returns(session, asks=asks)
+        except ShopOpsError:
+            # A subscriber refused past the checks and undid the batch: one by one then.
+            results = [self._request_one(session, ask) for ask in asks]
+        for action, ask, result in zip(actions, asks, results, strict=True):
+            if isinstance(result, ShopOpsError):
+                self._refused(out, action.kind, result)
+            else:
+                self._after_request(action, result.id, ask.customer_id, out)
+
+    def _request_one(self, session: Session, ask: Ask) -> Any:
+        set_clock(session, ask.at)
+        try:
+            with session.begin_nested():
+                return aftersales.request_return(
+                    session, customer_id=ask.customer_id, order_number=ask.order_number,
+                    kind=ask.kind, lines=ask.lines, no_reason=ask.no_reason, reason=ask.reason,
+                )  # fmt: skip
+        except ShopOpsError as exc:
+            return exc
+
+    def run_return_shipments(self, session: Session, actions: list[Action], out: Outcome) -> None:
+        """Parcels shipped back in one window in one call (`ship_returns`, each at its own
+        time); each is received later, a refused one skipped."""
+
+        def call(items: list[tuple[int, dt.datetime]]) -> list[Any]:
+            shipped = [
+                Shipped(return_id, action.args[1], "sf", at)
+                for (return_id, at), action in zip(items, actions, strict=True)
+            ]
+            return ship_returns(session, items=shipped)
+
+        self._in_one_call(
+            session, actions, out, call, lambda action, _result: self._after_ship_return(action)
+        )
+
+    def run_return_receipts(self, session: Session, actions: list[Action], out: Outcome) -> None:
+        """Returned parcels of one window received in one call (`receive_returns`: restock,
+        refund and points reversal, each at its own time); a refused one skipped."""
+
+        def received(_action: Action, request: Any) -> None:
+            out.refunded += 1 if request.status == "refunded" else 0
+
+        self._in_one_call(
+            session, actions, out,
+            lambda items: receive_returns(session, items=items, gateway=self.gateway), received,
         )  # fmt: skip
 
     def _in_one_call(
@@ -356,24 +427,33 @@ class Lifecycle:
         (order_id,) = action.args
         customer_id, _p, _channel = self.orders.pop(order_id)
         order = orders.get_order(session, order_id=order_id, details=True)
-        # Most returns send the whole parcel back; some keep the add-ons and return one item.
-        if len(order.lines) > 1 and self.rng.random() >= RETURN_WHOLE_ORDER:
-            chosen = [self.rng.choice(order.lines)]
-        else:
-            chosen = list(order.lines)
-        quality = self.rng.random() < 0.35
+        lines = [(line.id, line.quantity) for line in order.lines]
+        ask = self._ask(customer_id, order.number, lines, action.at)
         request = aftersales.request_return(
-            session,
-            customer_id=customer_id,
-            order_number=order.number,
-            kind="return",
-            lines=[(line.id, line.quantity) for line in chosen],
-            no_reason=not quality,
-            reason="质量问题 / faulty" if quality else "七天无理由 / changed my mind",
-        )
+            session, customer_id=customer_id, order_number=ask.order_number, kind=ask.kind,
+            lines=ask.lines, no_reason=ask.no_reason, reason=ask.reason,
+        )  # fmt: skip
+        self._after_request(action, request.id, customer_id, out)
+
+    def _ask(
+        self, customer_id: int, number: str, lines: list[tuple[int, int]], at: dt.datetime
+    ) -> Ask:
+        """What the shopper sends back: most returns the whole parcel; some keep the add-ons
+        and return one item."""
+        if len(lines) > 1 and self.rng.random() >= RETURN_WHOLE_ORDER:
+            chosen = [self.rng.choice(lines)]
+        else:
+            chosen = list(lines)
+        quality = self.rng.random() < 0.35
+        reason = "质量问题 / faulty" if quality else "七天无理由 / changed my mind"
+        return Ask(customer_id, number, "return", chosen, not quality, reason, at)
+
+    def _after_request(
+        self, action: Action, return_id: int, customer_id: int, out: Outcome
+    ) -> None:
         out.returns_requested += 1
         step = dt.timedelta(hours=self.rng.uniform(4, 20))
-        self.schedule(action.at + step, "approve_return", request.id, customer_id)
+        self.schedule(action.at + step, "approve_return", return_id, customer_id)
 
     def _approve_return(self, session: Session, action: Action, out: Outcome) -> None:
         aftersales.approve_return(session, return_id=action.args[0])
@@ -389,8 +469,11 @@ class Lifecycle:
         aftersales.ship_return(
             session, customer_id=customer_id, return_id=return_id, carrier_code="sf"
         )
+        self._after_ship_return(action)
+
+    def _after_ship_return(self, action: Action) -> None:
         step = dt.timedelta(hours=self.rng.uniform(30, 80))
-        self.schedule(action.at + step, "receive_return", return_id)
+        self.schedule(action.at + step, "receive_return", action.args[0])
 
     def _receive_return(self, session: Session, action: Action, out: Outcome) -> None:
         (return_id,) = action.args

@@ -1,4 +1,5 @@
-"""Returned units back on hand in bulk: `restock` of many lines in one set of statements.
+"""Units arriving in bulk: `restock` of many returned lines, and `receive_stock` of a
+delivery's SKUs, each in one set of statements.
 
 `return_targets` checks the lines as `restock` would (quantity, reference, a known SKU, an
 active warehouse to put it in) and picks each SKU's warehouse, one query each for SKUs and
@@ -6,7 +7,8 @@ warehouses; `restock_many` then writes them: one upsert per stock row (summed), 
 the rows after it, one INSERT of the movements and one `emit_many` of the `stock.changed`
 events, each carrying the on-hand after its own line, at its own moment — what `restock` on
 each line in order leaves. The choice is stable inside a batch: a restocked SKU is stocked
-where it went, so its next line goes there too.
+where it went, so its next line goes there too. `receive_stock_many` is the same writer for
+a purchase delivery into one warehouse.
 """
 
 from __future__ import annotations
@@ -21,13 +23,20 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from shopops.catalog import service as catalog_service
+from shopops.db import now
 from shopops.errors import ShopOpsError
 from shopops.events import emit_many
 from shopops.inventory import events
 from shopops.inventory.errors import NoActiveWarehouse, UnknownSku
 from shopops.inventory.models import MovementReason, StockLevel, StockMovement, Warehouse
 from shopops.inventory.rules import WarehouseChoice, pick_return_warehouse
-from shopops.inventory.service._common import check_quantity, check_ref, movement_row
+from shopops.inventory.service._common import (
+    check_note,
+    check_quantity,
+    check_ref,
+    movement_row,
+    require_warehouse,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +48,7 @@ class Restock:
     ref_type: str
     ref_id: str
     at: dt.datetime
+    note: str = ""
 
 
 # Every active warehouse with whether it stocks each of the SKUs (built once, bound list).
@@ -103,6 +113,43 @@ _UPSERT = {"postgresql": _make_upsert(postgresql.insert), "sqlite": _make_upsert
 def restock_many(session: Session, lines: Sequence[tuple[Restock, int]]) -> None:
     """Write `(line, warehouse id)` pairs from `return_targets` (refused lines left out) as
     `restock` on each line in order would: stock rows, movements, `stock.changed` events."""
+    _add_on_hand(session, lines, MovementReason.RETURN)
+
+
+def receive_stock_many(
+    session: Session,
+    *,
+    warehouse_id: int,
+    lines: Sequence[tuple[int, int]],
+    ref_type: str,
+    ref_id: str,
+    note: str,
+) -> None:
+    """`receive_stock` of each (SKU, units) into one warehouse, in order, at the clock's time:
+    the same checks (the first refusal raised before anything is written), then one upsert,
+    one SELECT, one INSERT of movements and one `emit_many` (a delivery of several SKUs)."""
+    if not lines:
+        return
+    known = catalog_service.get_sellable_skus(session, sku_ids=[s for s, _ in lines])
+    for sku_id, quantity in lines:
+        check_quantity(quantity, sku_id=sku_id)
+        check_ref(ref_type, ref_id, require_id=False)
+        check_note(note)
+        if sku_id not in known:
+            raise UnknownSku(f"no SKU {sku_id}", details={"sku_id": sku_id})
+        require_warehouse(session, warehouse_id, active=True)
+    at = now(session)
+    _add_on_hand(
+        session,
+        [(Restock(s, q, ref_type, ref_id, at, note), warehouse_id) for s, q in lines],
+        MovementReason.RECEIPT,
+    )
+
+
+def _add_on_hand(
+    session: Session, lines: Sequence[tuple[Restock, int]], reason: MovementReason
+) -> None:
+    """on_hand += each line's units in its warehouse, each line a movement and an event."""
     if not lines:
         return
     added: dict[tuple[int, int], int] = {}  # first appearance order: new rows' ids as one by one
@@ -126,7 +173,6 @@ def restock_many(session: Session, lines: Sequence[tuple[Restock, int]]) -> None
     running = {key: levels[key].on_hand - q for key, q in added.items()}
     rows = []
     announced = []
-    reason = MovementReason.RETURN
     for line, warehouse_id in lines:
         key = (line.sku_id, warehouse_id)
         running[key] += line.quantity
@@ -138,6 +184,7 @@ def restock_many(session: Session, lines: Sequence[tuple[Restock, int]]) -> None
                 on_hand_delta=line.quantity,
                 ref_type=line.ref_type,
                 ref_id=line.ref_id,
+                note=line.note,
                 at=line.at,
             )
         )

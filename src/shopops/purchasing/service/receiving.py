@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from shopops.db import now
 from shopops.events import emit
-from shopops.inventory import service as inventory_service
+from shopops.inventory.service.restock_bulk import receive_stock_many
 from shopops.purchasing import events
 from shopops.purchasing.errors import (
     InvalidPurchasingField,
@@ -103,16 +103,15 @@ def receive_purchase_order(
         line = by_sku[sku_id]
         line.accepted += accepted
         line.rejected += rejected
-        if accepted:
-            inventory_service.receive_stock(
-                session,
-                sku_id=sku_id,
-                warehouse_id=po.warehouse_id,
-                quantity=accepted,
-                ref_type=REF_TYPE,
-                ref_id=po.number,
-                note=(note or "采购到货 purchase order received")[:200],
-            )
+    # The accepted units in one set of statements (`receive_stock` of each SKU in that order).
+    receive_stock_many(
+        session,
+        warehouse_id=po.warehouse_id,
+        lines=[(sku_id, accepted) for sku_id, accepted, _ in sorted(units) if accepted],
+        ref_type=REF_TYPE,
+        ref_id=po.number,
+        note=(note or "采购到货 purchase order received")[:200],
+    )
     po.status = status_after_receipt(
         LineState(ln.quantity, ln.accepted, ln.rejected) for ln in po.lines
     ).value

@@ -3,12 +3,14 @@ code presented, is priced without the engine — to exactly what the engine woul
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 
 import pytest
 from tests.promotions.store import make_promotion, percent, spend_save
 
-from shopops.db import session_scope
+from shopops.db import session_scope, set_clock, utcnow
+from shopops.errors import ShopOpsError
 from shopops.orders import service as orders
 from shopops.promotions.service import checkout
 
@@ -44,3 +46,47 @@ def test_out_of_reach_needs_every_promotion_out_of_reach(engine, shop):
                 s, customer_id=shop.customer_id, lines=[(x, 1) for x in lines]
             )
         assert priced.discount_total == 300  # 5% of ¥60
+
+
+def test_automatic_promotions_outside_their_dates_are_left_out_as_the_engine_drops_them(
+    engine, shop, monkeypatch
+):
+    t = utcnow().replace(microsecond=0)
+    hour = dt.timedelta(hours=1)
+    make_promotion(engine, **spend_save(9000, 1000), combines_with=["order", "shipping"])
+    make_promotion(engine, **percent(500), starts_at=t - hour, ends_at=t + hour)  # a past day
+    make_promotion(
+        engine, **percent(300, conditions={"new_customers_only": True}), ends_at=t + hour
+    )
+    make_promotion(engine, **percent(200), starts_at=t + 3 * hour, ends_at=t + 5 * hour)
+    make_promotion(engine, **percent(100), code="LATER", starts_at=t + 3 * hour)
+    a, b, c = shop.skus
+    carts = [[(a, 1)], [(a, 3), (b, 2)], [(c, 4)], [(a, 2), (c, 1)]]
+
+    def previews() -> list:
+        out = []
+        for at in (t + 2 * hour, t + 4 * hour):
+            for lines in carts:
+                for codes in ((), ("LATER",)):
+                    with session_scope(engine, readonly=True) as s:
+                        set_clock(s, at)
+                        try:
+                            out.append(
+                                orders.preview_checkout(
+                                    s, customer_id=shop.customer_id, lines=lines, coupon_codes=codes
+                                )
+                            )
+                        except ShopOpsError as exc:
+                            out.append((exc.code, exc.details))
+        return out
+
+    taken = []
+    real = checkout._off_hours
+    monkeypatch.setattr(checkout, "_off_hours", lambda *a: taken.append(real(*a)) or taken[-1])
+    fast = previews()
+    monkeypatch.setattr(checkout, "_off_hours", lambda *a: False)
+    slow = previews()
+    assert fast == slow
+    assert any(taken) and not all(taken)
+    assert any(isinstance(p, tuple) for p in slow)  # the dated code refused before it starts
+    assert any(not isinstance(p, tuple) and p.discount_total for p in slow)

@@ -283,7 +283,7 @@ def price_with_state(
     shared_codes: set[str] = set()
     for pid, (rev, used, spent, _camp) in state.promos.items():
         d = _CACHE[(pid, rev)]
-        if d.requires_coupon:
+        if d.requires_coupon or _off_hours(d.promo, at):
             continue
         engine_promos.append(_at_usage(d, used, state.customer_uses.get(pid, 0), spent))
         meta[pid] = (d, None, d.promo.code or "")
@@ -348,6 +348,19 @@ def price_with_state(
         first = sorted(result.rejected, key=lambda r: r.code or "")[0]
         raise _refuse(first, {})
     return _grants(session, snapshot, result, meta, policy)
+
+
+def _off_hours(p: Promotion, at: dt.datetime) -> bool:
+    """Whether an automatic promotion (no code) is outside its dates now: the engine's gate
+    would drop it without a word (no refusal, no hint), so leaving it out prices the same;
+    an ended one (a past member day) then neither keeps the engine running nor reads the
+    customer's profile."""
+    if p.code is not None:
+        return False  # a presented code gets its refusal from the engine
+    c = p.conditions
+    return (c.starts_at is not None and at < c.starts_at) or (
+        c.ends_at is not None and at >= c.ends_at
+    )
 
 
 def _out_of_reach(snapshot: CartSnapshot, promos: Sequence[Promotion]) -> bool:

@@ -71,9 +71,12 @@ def _state_statement(*, with_codes: bool, batch: bool = False) -> Any:
             n(t),
             n(t),
         ).where(
+            # Only active promotions' counters are read; naming them lets the (promotion,
+            # customer) key find the rows instead of scanning every customer's usage.
+            usage.promotion_id.in_(select(p.id).where(p.status == PromotionStatus.ACTIVE)),
             usage.customer_id.in_(bindparam("customer_ids", expanding=True))
             if batch
-            else usage.customer_id == bindparam("customer_id")
+            else usage.customer_id == bindparam("customer_id"),
         ),
     ]
     if with_codes:

@@ -11,7 +11,7 @@ from typing import Any, cast
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
-from shopops.db import now
+from shopops.db import DriverInsertMany, now
 from shopops.events import OutboxEvent, emit, emit_many
 from shopops.members import service as members
 from shopops.promotions import events
@@ -94,13 +94,12 @@ _TAKE_STOCK = (
     .values(issued_count=_ct.issued_count + bindparam("n"))
 )
 _ISSUED_FOR_UPDATE = select(_ct.issued_count).where(_ct.id == bindparam("tid")).with_for_update()
+# By customer, every template: the customer index finds a few rows, where a filter on the
+# template made SQLite walk all of that template's coupons (every customer's sign-up coupon).
 _HELD = (
-    select(Coupon.customer_id, func.count())
-    .where(
-        Coupon.template_id == bindparam("tid"),
-        Coupon.customer_id.in_(bindparam("cids", expanding=True)),
-    )
-    .group_by(Coupon.customer_id)
+    select(Coupon.customer_id, Coupon.template_id, func.count())
+    .where(Coupon.customer_id.in_(bindparam("cids", expanding=True)))
+    .group_by(Coupon.customer_id, Coupon.template_id)
 )
 _TRIGGER_TEMPLATES = (
     select(CouponTemplate, PromotionDef)
@@ -113,7 +112,24 @@ _TRIGGER_TEMPLATES = (
     .order_by(CouponTemplate.id)
 )
 _coupons = cast(Any, Coupon.__table__)
-_INSERT_COUPONS = _coupons.insert().returning(_coupons.c.code, _coupons.c.id)
+_COUPON_COLUMNS = [
+    "template_id",
+    "promotion_id",
+    "batch_id",
+    "code",
+    "customer_id",
+    "status",
+    "reason",
+    "valid_from",
+    "valid_until",
+    "issued_at",
+    "release_count",
+]
+# On the driver's cursor, SQL built once per row count: the ORM's insertmanyvalues path cost
+# more than the INSERT itself for a window's sign-up coupons.
+_INSERT_COUPONS = DriverInsertMany(_coupons, _COUPON_COLUMNS, ["code", "id"])
+# 11 columns a row: well under both drivers' bind limits.
+_COUPON_CHUNK = 500
 
 
 def _take_stock(session: Session, t: CouponTemplate, n: int) -> None:
@@ -150,8 +166,8 @@ def _take_stock_upto(session: Session, t: CouponTemplate, n: int) -> int:
 
 
 def _held(session: Session, template_id: int, customer_ids: Sequence[int]) -> dict[int, int]:
-    rows = session.execute(_HELD, {"tid": template_id, "cids": list(customer_ids)})
-    return {cid: n for cid, n in rows}
+    rows = session.execute(_HELD, {"cids": list(customer_ids)})
+    return {cid: n for cid, tid, n in rows if tid == template_id}
 
 
 def _issue_many(
@@ -394,7 +410,12 @@ def issue_on_trigger_many(
     if not rows:
         return []
     # Matched by the unique code: RETURNING in parameter order is one row a statement on SQLite.
-    made = dict(session.execute(_INSERT_COUPONS, rows).all())
+    if session.autoflush:  # a driver statement does not autoflush: pending rows go first
+        session.flush()
+    conn = session.connection()
+    made: dict[str, int] = {}
+    for start in range(0, len(rows), _COUPON_CHUNK):
+        made.update(_INSERT_COUPONS.execute(conn, rows[start : start + _COUPON_CHUNK]))
     ids = [made[row["code"]] for row in rows]
     emit_many(
         session,

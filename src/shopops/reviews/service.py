@@ -11,7 +11,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -194,6 +194,13 @@ def open_review_request(
     return request
 
 
+# Built once with bound ids: building and keying them per batch cost more than their SQL.
+_REQUESTED = select(ReviewRequest.order_id).where(
+    ReviewRequest.order_id.in_(bindparam("ids", expanding=True))
+)
+_INSERT_REQUESTS = insert(ReviewRequest.__table__)
+
+
 def open_review_requests(
     session: Session, items: Sequence[tuple[int, int, dt.datetime | None]]
 ) -> int:
@@ -203,11 +210,7 @@ def open_review_requests(
     if not wanted:
         return 0
     session.flush()
-    taken = set(
-        session.scalars(
-            select(ReviewRequest.order_id).where(ReviewRequest.order_id.in_(sorted(wanted)))
-        )
-    )
+    taken = set(session.scalars(_REQUESTED, {"ids": sorted(wanted)}))
     clock = now(session)
     rows = [
         {"order_id": oid, "customer_id": cid, "requested_at": at or clock}
@@ -215,7 +218,7 @@ def open_review_requests(
         if oid not in taken
     ]
     if rows:
-        session.execute(insert(ReviewRequest.__table__), rows)
+        session.execute(_INSERT_REQUESTS, rows)
     return len(rows)
 
 

@@ -53,6 +53,9 @@ _CLOSE_REQUEST = (
     .where(_REQUEST.c.order_id == bindparam("oid"), _REQUEST.c.reviewed_at.is_(None))
     .values(reviewed_at=bindparam("at"))
 )
+_TAKEN = select(_REVIEW.c.order_line_id).where(
+    _REVIEW.c.order_line_id.in_(bindparam("ids", expanding=True))
+)
 _SET_REWARD = (
     update(_REVIEW).where(_REVIEW.c.id == bindparam("rid")).values(reward_points=bindparam("pts"))
 )
@@ -170,11 +173,7 @@ def submit_reviews_many(
     line_ids = sorted({d.order_line_id for i in items for d in i.drafts})
     taken: set[int] = set()
     if line_ids:
-        taken = set(
-            session.scalars(
-                select(_REVIEW.c.order_line_id).where(_REVIEW.c.order_line_id.in_(line_ids))
-            )
-        )
+        taken = set(session.scalars(_TAKEN, {"ids": line_ids}))
     texted = sorted({i.customer_id for i in items if any(d.content.strip() for d in i.drafts)})
     recent = _recent(session, texted)
     results: list[list[WrittenReview] | ShopOpsError] = []

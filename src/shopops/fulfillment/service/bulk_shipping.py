@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from shopops.catalog import service as catalog_service
@@ -46,6 +46,32 @@ from shopops.orders.service.moves_bulk import OrderMoves
 _EVENTS = TrackingEvent.__table__
 
 
+def _ids() -> Any:
+    return bindparam("ids", expanding=True)
+
+
+# Built once with bound values: building and keying the wave's statements per wave (the IN
+# lists above all) cost more than their SQL.
+_LINES = (
+    select(OrderLine.order_id, OrderLine.sku_id, OrderLine.quantity, OrderLine.refunded_quantity)
+    .where(OrderLine.order_id.in_(_ids()))
+    .order_by(OrderLine.id)
+)
+_SHIPPED = select(Shipment.order_id, Shipment.id).where(
+    Shipment.order_id.in_(_ids()), Shipment.direction == ShipmentDirection.FORWARD
+)
+_HELD = select(Reservation.ref_id, Reservation.warehouse_id, Reservation.quantity).where(
+    Reservation.ref_type == orders_service.RESERVATION_REF,
+    Reservation.ref_id.in_(_ids()),
+    Reservation.status != ReservationStatus.RELEASED,
+)
+_TAKEN = select(Shipment.tracking_number).where(Shipment.tracking_number.in_(_ids()))
+_INSERT_SHIPMENTS = insert(SHIPMENT_TABLE).returning(
+    SHIPMENT_TABLE.c.tracking_number, SHIPMENT_TABLE.c.id
+)
+_INSERT_SCANS = insert(_EVENTS)
+
+
 @dataclass(frozen=True, slots=True)
 class Parcel:
     order_id: int
@@ -68,21 +94,9 @@ def ship_orders(session: Session, *, parcels: Sequence[Parcel]) -> list[Shipment
     moves = OrderMoves(session, ids)
     orders = moves.states
     lines: dict[int, list[Any]] = {}
-    for line in session.execute(
-        select(
-            OrderLine.order_id, OrderLine.sku_id, OrderLine.quantity, OrderLine.refunded_quantity
-        )
-        .where(OrderLine.order_id.in_(ids))
-        .order_by(OrderLine.id)
-    ):
+    for line in session.execute(_LINES, {"ids": ids}):
         lines.setdefault(line.order_id, []).append(line)
-    shipped: dict[int, int] = dict(
-        session.execute(
-            select(Shipment.order_id, Shipment.id).where(
-                Shipment.order_id.in_(ids), Shipment.direction == ShipmentDirection.FORWARD
-            )
-        ).all()
-    )
+    shipped: dict[int, int] = dict(session.execute(_SHIPPED, {"ids": ids}).all())
     held = _held_units(session, ids)
     warehouses = inventory_service.list_warehouses(session)
     skus = catalog_service.get_sellable_skus(
@@ -125,12 +139,8 @@ def ship_orders(session: Session, *, parcels: Sequence[Parcel]) -> list[Shipment
         return out
     # Matched by the unique tracking number: RETURNING in parameter order is one row a
     # statement on SQLite.
-    t = SHIPMENT_TABLE
     by_number = dict(
-        session.execute(
-            insert(t).returning(t.c.tracking_number, t.c.id),
-            [values for _, _, _, values, _ in new],
-        ).all()
+        session.execute(_INSERT_SHIPMENTS, [values for _, _, _, values, _ in new]).all()
     )
     new_ids = [by_number[values["tracking_number"]] for _, _, _, values, _ in new]
     created: list[tuple[str, int | str, dict[str, Any], dt.datetime | None]] = []
@@ -141,7 +151,7 @@ def ship_orders(session: Session, *, parcels: Sequence[Parcel]) -> list[Shipment
         scans.append({**first, "shipment_id": shipment_id})
         payload = events.created_payload(row, order_number=order_number)  # type: ignore[arg-type]
         created.append((events.AGGREGATE, shipment_id, payload, row.shipped_at))
-    session.execute(insert(_EVENTS), scans)
+    session.execute(_INSERT_SCANS, scans)
     moves.write()
     emit_many(session, events.SHIPMENT_CREATED, created)
     return out
@@ -149,13 +159,7 @@ def ship_orders(session: Session, *, parcels: Sequence[Parcel]) -> list[Shipment
 
 def _held_units(session: Session, order_ids: list[int]) -> dict[str, dict[int, int]]:
     """Per order (ref id), units per warehouse of its reservations not released."""
-    rows = session.execute(
-        select(Reservation.ref_id, Reservation.warehouse_id, Reservation.quantity).where(
-            Reservation.ref_type == orders_service.RESERVATION_REF,
-            Reservation.ref_id.in_([str(i) for i in order_ids]),
-            Reservation.status != ReservationStatus.RELEASED,
-        )
-    )
+    rows = session.execute(_HELD, {"ids": [str(i) for i in order_ids]})
     out: dict[str, dict[int, int]] = {}
     for ref_id, warehouse_id, quantity in rows:
         units = out.setdefault(ref_id, {})
@@ -172,9 +176,7 @@ def _free_numbers(session: Session, parcels: Sequence[Parcel]) -> list[str | Non
         drawn.append(
             rules.format_tracking_number(parcel.carrier_code, secrets.randbelow(10**digits))
         )
-    taken = set(
-        session.scalars(select(Shipment.tracking_number).where(Shipment.tracking_number.in_(drawn)))
-    )
+    taken = set(session.scalars(_TAKEN, {"ids": drawn}))
     seen: set[str] = set()
     out: list[str | None] = []
     for number in drawn:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, selectinload
 
 from shopops.fulfillment import rules
@@ -71,12 +71,15 @@ def require_active_carrier(session: Session, code: str) -> Carrier:
     return _check_active(get_carrier(session, code=code), code)
 
 
+_BY_CODES = select(Carrier).where(Carrier.code.in_(bindparam("codes", expanding=True)))
+
+
 def active_carriers(
     session: Session, codes: Iterable[str]
 ) -> dict[str, Carrier | UnknownCarrier | CarrierInactive]:
     """`require_active_carrier` of each code in one query: the carrier or its refusal."""
     wanted = set(codes)
-    found = {c.code: c for c in session.scalars(select(Carrier).where(Carrier.code.in_(wanted)))}
+    found = {c.code: c for c in session.scalars(_BY_CODES, {"codes": sorted(wanted)})}
     out: dict[str, Carrier | UnknownCarrier | CarrierInactive] = {}
     for code in wanted:
         carrier = found.get(code)
@@ -215,6 +218,10 @@ _RATES = select(
 )
 
 
+# Built once with bound ids: a wave reads its carriers' tables through it.
+_TABLES = _RATES.where(CarrierRate.carrier_id.in_(bindparam("ids", expanding=True)))
+
+
 def _terms(row: Any) -> rules.RateTerms:
     return rules.RateTerms(row.region, row.first_kg_fee, row.extra_kg_fee, row.transit_hours)
 
@@ -226,7 +233,7 @@ def rate_tables(
     tables: dict[int, dict[str, rules.RateTerms]] = {}
     ids = sorted(set(carrier_ids))
     if ids:
-        for r in session.execute(_RATES.where(CarrierRate.carrier_id.in_(ids))):
+        for r in session.execute(_TABLES, {"ids": ids}):
             tables.setdefault(r.carrier_id, {})[r.region] = _terms(r)
     return tables
 

@@ -44,6 +44,34 @@ Refused = UnknownTrackingStatus | ShipmentNotFound | IllegalTrackingTransition
 Item = tuple[str, int | str, dict[str, Any], dt.datetime | None]
 _EVENTS = TrackingEvent.__table__
 _E = _EVENTS.c
+_S = SHIPMENT_TABLE.c
+# Built once with bound values: building and keying a feed's statements per feed cost more
+# than their SQL.
+_LOCK = (
+    select(*(_S[name] for name in SHIPMENT_COLUMNS))
+    .where(_S.id.in_(bindparam("ids", expanding=True)))
+    .order_by(_S.id)
+    .with_for_update()
+)
+_CARRIERS = select(Carrier).where(Carrier.id.in_(bindparam("ids", expanding=True)))
+_LAST = (
+    select(_E.id, _E.shipment_id, _E.status, _E.location, _E.description, _E.occurred_at)
+    .where(_E.shipment_id == bindparam("sid"))
+    .order_by(_E.occurred_at.desc(), _E.id.desc())
+    .limit(1)
+)
+_INSERT = insert(_EVENTS).returning(
+    _E.id, _E.shipment_id, _E.status, _E.location, _E.description, _E.occurred_at
+)
+_ADVANCE = (
+    update(SHIPMENT_TABLE)
+    .where(_S.id == bindparam("b_id"))
+    .values(
+        status=bindparam("b_status"),
+        exception_count=bindparam("b_exceptions"),
+        delivered_at=bindparam("b_delivered_at"),
+    )
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,17 +165,9 @@ def _lock(session: Session, ids: list[int]) -> dict[int, ShipmentRow]:
     if not ids:
         return {}
     session.flush()  # pending ORM changes first: the UPDATE below must not be overwritten
-    t = SHIPMENT_TABLE
-    rows = session.execute(
-        select(*(t.c[name] for name in SHIPMENT_COLUMNS))
-        .where(t.c.id.in_(ids))
-        .order_by(t.c.id)
-        .with_for_update()
-    ).all()
-    carrier_ids = {r.carrier_id for r in rows}
-    carriers = {
-        c.id: c for c in session.scalars(select(Carrier).where(Carrier.id.in_(carrier_ids)))
-    }
+    rows = session.execute(_LOCK, {"ids": ids}).all()
+    carrier_ids = sorted({r.carrier_id for r in rows})
+    carriers = {c.id: c for c in session.scalars(_CARRIERS, {"ids": carrier_ids})}
     return {r.id: ShipmentRow(*r, carrier=carriers[r.carrier_id]) for r in rows}
 
 
@@ -166,12 +186,7 @@ def _latest(
 
 
 def _last_stored(session: Session, shipment_id: int) -> ScanRow | None:
-    row = session.execute(
-        select(_E.id, _E.shipment_id, _E.status, _E.location, _E.description, _E.occurred_at)
-        .where(_E.shipment_id == shipment_id)
-        .order_by(_E.occurred_at.desc(), _E.id.desc())
-        .limit(1)
-    ).first()
+    row = session.execute(_LAST, {"sid": shipment_id}).first()
     return ScanRow(*row) if row is not None else None
 
 
@@ -186,9 +201,7 @@ def _write(session: Session, new: list[ScanRow], changed: dict[int, ShipmentRow]
         # Matched by content, not parameter order (one row a statement on SQLite): rows
         # alike in every column are interchangeable, so any pairing among them is right.
         rows = session.execute(
-            insert(_EVENTS).returning(
-                _E.id, _E.shipment_id, _E.status, _E.location, _E.description, _E.occurred_at
-            ),
+            _INSERT,
             [
                 {
                     "shipment_id": r.shipment_id,
@@ -207,15 +220,8 @@ def _write(session: Session, new: list[ScanRow], changed: dict[int, ShipmentRow]
             key = _key(row.shipment_id, row.status, row.location, row.description, row.occurred_at)
             row.id = ids[key].pop(0)
     if changed:
-        t = SHIPMENT_TABLE
         session.execute(
-            update(t)
-            .where(t.c.id == bindparam("b_id"))
-            .values(
-                status=bindparam("b_status"),
-                exception_count=bindparam("b_exceptions"),
-                delivered_at=bindparam("b_delivered_at"),
-            ),
+            _ADVANCE,
             [
                 {
                     "b_id": p.id,

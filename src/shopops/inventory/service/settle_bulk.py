@@ -33,6 +33,24 @@ from shopops.inventory.service.reservations import _sync_level
 _RES = Reservation.__table__
 _LEVEL = StockLevel.__table__
 
+# Built once with bound values: building and keying a statement per batch cost more than its SQL.
+_CLAIM = (
+    update(_RES)
+    .where(
+        _RES.c.ref_type == bindparam("b_ref_type"),
+        _RES.c.ref_id.in_(bindparam("ids", expanding=True)),
+        _RES.c.status == ReservationStatus.ACTIVE.value,
+    )
+    .values(status=ReservationStatus.COMMITTED.value)
+    .returning(_RES.c.id, _RES.c.ref_id, _RES.c.sku_id, _RES.c.warehouse_id, _RES.c.quantity)
+)
+_LEVELS = (
+    select(_LEVEL.c.id, _LEVEL.c.sku_id, _LEVEL.c.warehouse_id, _LEVEL.c.on_hand, _LEVEL.c.reserved)
+    .where(tuple_(_LEVEL.c.sku_id, _LEVEL.c.warehouse_id).in_(bindparam("keys", expanding=True)))
+    .order_by(_LEVEL.c.sku_id, _LEVEL.c.warehouse_id)
+    .with_for_update()
+)
+_INSERT_MOVES = insert(StockMovement.__table__)
 _SELL_MANY = (
     update(_LEVEL)
     .where(_LEVEL.c.id == bindparam("lid"))
@@ -55,16 +73,8 @@ def commit_reservations_many(
     for ref_type in sorted({r[0] for r in refs}):
         ids = sorted({r[1] for r in refs if r[0] == ref_type})
         rows = session.execute(
-            update(_RES)
-            .where(
-                _RES.c.ref_type == ref_type,
-                _RES.c.ref_id.in_(ids),
-                _RES.c.status == ReservationStatus.ACTIVE.value,
-            )
-            .values(status=ReservationStatus.COMMITTED.value)
-            .returning(
-                _RES.c.id, _RES.c.ref_id, _RES.c.sku_id, _RES.c.warehouse_id, _RES.c.quantity
-            ),
+            _CLAIM,
+            {"b_ref_type": ref_type, "ids": ids},
             execution_options={"synchronize_session": False},
         ).all()
         held = session.identity_map
@@ -82,18 +92,7 @@ def commit_reservations_many(
     keys = sorted({key for units in claimed.values() for key in units})
     levels = {
         (r.sku_id, r.warehouse_id): [r.id, r.on_hand, r.reserved]
-        for r in session.execute(
-            select(
-                _LEVEL.c.id,
-                _LEVEL.c.sku_id,
-                _LEVEL.c.warehouse_id,
-                _LEVEL.c.on_hand,
-                _LEVEL.c.reserved,
-            )
-            .where(tuple_(_LEVEL.c.sku_id, _LEVEL.c.warehouse_id).in_(keys))
-            .order_by(_LEVEL.c.sku_id, _LEVEL.c.warehouse_id)
-            .with_for_update()
-        )
+        for r in session.execute(_LEVELS, {"keys": keys})
     }
     sold: dict[int, int] = {}
     moves, changes = [], []
@@ -142,5 +141,5 @@ def commit_reservations_many(
     if session.identity_map:
         for level_id, on_hand, reserved in levels.values():
             _sync_level(session, level_id, on_hand, reserved)
-    session.execute(insert(StockMovement.__table__), moves)
+    session.execute(_INSERT_MOVES, moves)
     emit_many(session, events.STOCK_CHANGED, changes)

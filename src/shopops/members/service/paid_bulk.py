@@ -46,6 +46,18 @@ _INSERT = DriverInsertMany(
     ["id", "order_id"],
 )  # fmt: skip
 CHUNK = 500  # rows per INSERT: well inside every driver's parameter limit
+# Built once with bound ids: building and keying a statement per batch cost more than its SQL.
+_ENTRIES = (
+    select(_ENTRY)
+    .where(_ENTRY.c.order_id.in_(bindparam("ids", expanding=True)))
+    .order_by(_ENTRY.c.id)
+)
+_LOCK_CUSTOMERS = (
+    select(_CUSTOMER.c.id, *(_CUSTOMER.c[name] for name in _COUNTERS))
+    .where(_CUSTOMER.c.id.in_(bindparam("ids", expanding=True)))
+    .order_by(_CUSTOMER.c.id)
+    .with_for_update()
+)
 _WRITE_CUSTOMER = (
     update(_CUSTOMER)
     .where(_CUSTOMER.c.id == bindparam("cid"))
@@ -83,9 +95,7 @@ def record_orders_paid(session: Session, *, orders: Sequence[PaidOrder]) -> None
     order_ids = sorted({o.order_id for o in orders})
     earned_orders: set[int] = set()
     redeemed: dict[int, list[Any]] = {}
-    for row in session.execute(
-        select(_ENTRY).where(_ENTRY.c.order_id.in_(order_ids)).order_by(_ENTRY.c.id)
-    ):
+    for row in session.execute(_ENTRIES, {"ids": order_ids}):
         if row.kind == PointsKind.EARN:
             earned_orders.add(row.order_id)
         elif row.kind == PointsKind.REDEEM:
@@ -94,12 +104,7 @@ def record_orders_paid(session: Session, *, orders: Sequence[PaidOrder]) -> None
     # Locked in id order, so two batches touching the same customers cannot deadlock.
     state = {
         row.id: dict(zip(_COUNTERS, row[1:], strict=True))
-        for row in session.execute(
-            select(_CUSTOMER.c.id, *(_CUSTOMER.c[name] for name in _COUNTERS))
-            .where(_CUSTOMER.c.id.in_(customer_ids))
-            .order_by(_CUSTOMER.c.id)
-            .with_for_update()
-        )
+        for row in session.execute(_LOCK_CUSTOMERS, {"ids": customer_ids})
     }
     tiers = list_tiers(session)
     entries: list[dict[str, Any]] = []

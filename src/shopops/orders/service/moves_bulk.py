@@ -38,6 +38,7 @@ MOVES: dict[OrderAction, tuple[str, str]] = {
 }
 
 _T = Order.__table__
+_IDS = bindparam("ids", expanding=True)
 _COLUMNS = (
     "id",
     "number",
@@ -57,6 +58,38 @@ _COLUMNS = (
     "completed_at",
     "resume_status",
     "shipping_address",
+)
+# Built once with bound ids: building and keying a statement per batch cost more than its SQL.
+_LOCK = (
+    select(*(_T.c[name] for name in _COLUMNS))
+    .where(_T.c.id.in_(_IDS))
+    .order_by(_T.c.id)
+    .with_for_update()
+)
+_MOVE = (
+    update(_T)
+    .where(_T.c.id == bindparam("b_id"))
+    .values(
+        status=bindparam("b_status"),
+        shipped_at=bindparam("b_shipped_at"),
+        delivered_at=bindparam("b_delivered_at"),
+        completed_at=bindparam("b_completed_at"),
+    )
+)
+_CANCEL = (
+    update(_T)
+    .where(_T.c.id == bindparam("b_id"))
+    .values(
+        status=bindparam("b_status"),
+        cancel_reason=bindparam("b_reason"),
+        cancelled_at=bindparam("b_at"),
+    )
+)
+_L = OrderLine.__table__.c
+_CANCEL_LINES = (
+    select(_L.order_id, _L.sku_id, _L.quantity)
+    .where(_L.order_id.in_(_IDS))
+    .order_by(_L.order_id, _L.id)
 )
 
 
@@ -97,13 +130,7 @@ class OrderMoves:
         self.states: dict[int, OrderState] = {}
         if ids:
             # Locked in id order, so two batches cannot deadlock.
-            stmt = (
-                select(*(_T.c[name] for name in _COLUMNS))
-                .where(_T.c.id.in_(ids))
-                .order_by(_T.c.id)
-                .with_for_update()
-            )
-            for row in session.execute(stmt):
+            for row in session.execute(_LOCK, {"ids": ids}):
                 self.states[row.id] = OrderState(*row)
         self._changed: dict[int, OrderState] = {}
         self._events: dict[str, list[tuple[str, int | str, dict[str, Any], dt.datetime | None]]]
@@ -128,18 +155,8 @@ class OrderMoves:
         """One UPDATE for every moved order, then the events (one `emit_many` per name)."""
         session = self.session
         if self._changed:
-            stmt = (
-                update(_T)
-                .where(_T.c.id == bindparam("b_id"))
-                .values(
-                    status=bindparam("b_status"),
-                    shipped_at=bindparam("b_shipped_at"),
-                    delivered_at=bindparam("b_delivered_at"),
-                    completed_at=bindparam("b_completed_at"),
-                )
-            )
             session.execute(
-                stmt,
+                _MOVE,
                 [
                     {
                         "b_id": o.id,
@@ -246,16 +263,7 @@ def cancel_orders(
         rows = [
             {"b_id": o.id, "b_status": o.status, "b_reason": reason, "b_at": at} for o, at in done
         ]
-        session.execute(
-            update(_T)
-            .where(_T.c.id == bindparam("b_id"))
-            .values(
-                status=bindparam("b_status"),
-                cancel_reason=bindparam("b_reason"),
-                cancelled_at=bindparam("b_at"),
-            ),
-            rows,
-        )
+        session.execute(_CANCEL, rows)
         expire_loaded(session, Order, [o.id for o, _ in done])
     emit_many(session, events.ORDER_CANCELLED, announced)
     return out
@@ -265,11 +273,7 @@ def _cancel_lines(session: Session, order_ids: list[int]) -> dict[int, list[dict
     """Order id → its lines as `order.cancelled` lists them (SKU, units), in line order."""
     if not order_ids:
         return {}
-    rows = session.execute(
-        select(OrderLine.order_id, OrderLine.sku_id, OrderLine.quantity)
-        .where(OrderLine.order_id.in_(order_ids))
-        .order_by(OrderLine.order_id, OrderLine.id)
-    )
+    rows = session.execute(_CANCEL_LINES, {"ids": order_ids})
     out: dict[int, list[dict[str, int]]] = {}
     for order_id, sku_id, quantity in rows:
         out.setdefault(order_id, []).append({"sku_id": sku_id, "quantity": quantity})

@@ -73,6 +73,21 @@ class _OrderRow:
 
 
 _COLUMNS = [f.name for f in fields(_OrderRow) if f.name != "lines"]
+_IDS = bindparam("ids", expanding=True)
+# Built once with bound ids: building and keying a statement per batch cost more than its SQL.
+_PAYABLE = (
+    select(_ORDER.c.id, _ORDER.c.number, _ORDER.c.status, _ORDER.c.total, _ORDER.c.expires_at)
+    .where(_ORDER.c.id.in_(_IDS))
+    .order_by(_ORDER.c.id)
+    .with_for_update()
+)
+_ORDERS = (
+    select(*(_ORDER.c[name] for name in _COLUMNS))
+    .where(_ORDER.c.id.in_(_IDS))
+    .order_by(_ORDER.c.id)
+    .with_for_update()
+)
+_LINES = select(_LINE).where(_LINE.c.order_id.in_(_IDS)).order_by(_LINE.c.id)
 
 
 def payable_orders(session: Session, *, order_ids: Sequence[int]) -> dict[int, PayableOrder]:
@@ -82,12 +97,7 @@ def payable_orders(session: Session, *, order_ids: Sequence[int]) -> dict[int, P
     if not ids:
         return {}
     session.flush()
-    rows = session.execute(
-        select(_ORDER.c.id, _ORDER.c.number, _ORDER.c.status, _ORDER.c.total, _ORDER.c.expires_at)
-        .where(_ORDER.c.id.in_(ids))
-        .order_by(_ORDER.c.id)
-        .with_for_update()
-    )
+    rows = session.execute(_PAYABLE, {"ids": ids})
     return {r.id: PayableOrder(*r) for r in rows}
 
 
@@ -102,18 +112,8 @@ def mark_orders_paid(session: Session, *, payments: Sequence[tuple[int, int, dt.
         return
     session.flush()
     ids = sorted({order_id for order_id, _, _ in payments})
-    found = {
-        r.id: _OrderRow(**r._asdict())
-        for r in session.execute(
-            select(*(_ORDER.c[name] for name in _COLUMNS))
-            .where(_ORDER.c.id.in_(ids))
-            .order_by(_ORDER.c.id)
-            .with_for_update()
-        )
-    }
-    for line in session.execute(
-        select(_LINE).where(_LINE.c.order_id.in_(ids)).order_by(_LINE.c.id)
-    ):
+    found = {r.id: _OrderRow(**r._asdict()) for r in session.execute(_ORDERS, {"ids": ids})}
+    for line in session.execute(_LINES, {"ids": ids}):
         found[line.order_id].lines.append(line)
     paid: list[_OrderRow] = []
     for order_id, amount, at in payments:

@@ -177,8 +177,12 @@ class OrderMoves:
 def expire_loaded(session: Session, model: type[Any], ids: Iterable[int]) -> None:
     """Expire the objects of `model` this session holds among `ids` (Core wrote their rows)."""
     identity = session.identity_map
+    if not identity:
+        return  # nothing loaded (the usual case in a bulk unit of work)
+    # `identity_key(model, ident)` is this tuple (built directly: ~10x cheaper per id).
+    cls = identity_key(model, 0)[0]
     for ident in ids:
-        obj = identity.get(identity_key(model, ident))
+        obj = identity.get((cls, (ident,), None))
         if obj is not None:
             session.expire(obj)
 

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, select, text
+from sqlalchemy import Engine, event, select, text
 from tests.conftest import PG_URL, sibling_database
 from tests.orders.bulk_store import BulkShop, build_bulk_shop, dump, last_seq
 from tests.orders.shop import broken_invariants, build_shop, new_customer, order_count, stock
@@ -230,6 +230,26 @@ def test_refused_items_write_nothing(engine: Engine, refusing_hook: None) -> Non
         assert s.scalar(select(Coupon.status).where(Coupon.code == shop.coupons["c1a"])) == (
             "issued"
         )
+
+
+def test_no_requests_read_and_write_nothing(engine: Engine) -> None:
+    shop = build_bulk_shop(engine)
+    seq = last_seq(engine)
+    before = dump(engine, [], [], seq, shop.base)
+    statements: list[str] = []
+    with session_scope(engine) as s:
+        s.connection()  # the transaction's own BEGIN is not the call's
+
+        def log(conn, cursor, statement, *args) -> None:  # type: ignore[no-untyped-def]
+            statements.append(statement)
+
+        event.listen(engine, "before_cursor_execute", log)
+        try:
+            assert place_orders(s, requests=[]) == []
+        finally:
+            event.remove(engine, "before_cursor_execute", log)
+    assert statements == []
+    assert dump(engine, [], [], seq, shop.base) == before
 
 
 def test_no_oversell_across_a_batch(engine: Engine, twin: Engine) -> None:

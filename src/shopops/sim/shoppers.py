@@ -64,7 +64,7 @@ def checkout(run: DayRun, session: Session, buyers: list[Visit]) -> None:
             if result.code != STOCK_REFUSAL and (first[i].coupon_codes or first[i].points):
                 again.append(i)
     plain = [bulk.Checkout(first[i].at, first[i].customer_id, first[i].lines) for i in again]
-    for i, result in zip(again, bulk.place(session, plain), strict=True):
+    for i, result in zip(again, bulk.place(session, plain) if plain else [], strict=True):
         if isinstance(result, ShopOpsError):
             _count(run, f"checkout:{result.code}")
         results[i] = result

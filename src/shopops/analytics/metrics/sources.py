@@ -182,13 +182,16 @@ def _first_dates(t: ir.Table, key: str, date: str, name: str) -> ir.Table:
 
 def _first_known(ctx: Context, derived: str, name: str) -> ir.Table | None:
     """`_first_dates` from the loader's summary when it is current. The summary holds the
-    first date over all history; one after `ctx.hi` is dropped, which equals the facts' first
-    date up to `ctx.hi` (a first session or payment after it means none before)."""
+    first date over all history; only first dates within the evaluation's ranges are kept:
+    measures count a first date only inside a scope, and every scope lies within the ranges
+    (a first date after `ctx.hi` means none up to it, so dropping it equals the facts' first
+    date up to `ctx.hi`; one before or between the ranges is in no scope). Joining a few days'
+    first dates, not every person's, is most of the saving."""
     known = ctx.wh.derived(derived)
     if known is None or known[1].get("min_lag_days", 0) < 0:
         return None
     d = known[0]
-    d = d.filter(d.first_date <= ctx.hi)
+    d = d.filter(ctx.within(d.first_date))
     return d.select(**{f"_k_{name}": d.key, name: d.first_date})
 
 

@@ -130,17 +130,20 @@ def signature(root: Path, table: str) -> str | None:
     if not folder.is_dir():
         return None
     entries: list[str] = []
-    stack = [folder]
+    top = str(folder)
+    # Paths under `top` are `top/<rel>`: slicing gives `os.path.relpath`'s text at a fraction
+    # of its cost (a report takes five signatures of ~550 files each).
+    cut = len(os.path.join(top, ""))
+    stack = [top]
     while stack:
         current = stack.pop()
         with os.scandir(current) as it:
             for e in it:
                 if e.is_dir(follow_symlinks=False):
-                    stack.append(Path(e.path))
+                    stack.append(e.path)
                 elif e.name.endswith(".parquet"):
                     st = e.stat(follow_symlinks=False)
-                    rel = os.path.relpath(e.path, folder)
-                    entries.append(f"{rel}\0{st.st_size}\0{st.st_mtime_ns}")
+                    entries.append(f"{e.path[cut:]}\0{st.st_size}\0{st.st_mtime_ns}")
     if not entries:
         return None
     entries.sort()

@@ -58,3 +58,51 @@ def test_a_new_partition_is_read(tmp_path):
         after = evaluate(reader, ["gmv", "paid_orders"], day_period(LATER))
         assert after["gmv"].value == order["paid_amount"]
         assert after["paid_orders"].value == 1
+
+
+def test_kept_plans_build_nothing_and_give_the_same_numbers(tmp_path, monkeypatch):
+    from shopops.analytics.metrics import plans, scoped
+
+    write_warehouse(tmp_path)
+    plans.PLANS.clear()
+    built: list[tuple[str, bool]] = []
+    real = scoped._build_and_run
+
+    def counting(ctx, source_name, *args, **kwargs):
+        kept = real(ctx, source_name, *args, **kwargs)
+        built.append((source_name, kept is not None))
+        return kept
+
+    monkeypatch.setattr(scoped, "_build_and_run", counting)
+    first = _values(Warehouse(tmp_path, schemas=READ_SCHEMAS), DAY)
+    kept = len(plans.PLANS)
+    assert kept == sum(k for _, k in built) > 10
+    # Sources over tables without files read in-memory stand-ins: only those are built again.
+    unkept = [name for name, k in built if not k]
+    built.clear()
+    # A fresh connection replays each plan's reads (registering its views), builds the rest.
+    assert _values(Warehouse(tmp_path, schemas=READ_SCHEMAS), DAY) == first
+    assert [name for name, _ in built] == unkept
+    assert len(plans.PLANS) == kept
+
+
+def test_a_plan_whose_reads_changed_is_built_again(tmp_path):
+    from shopops.analytics.metrics import plans
+
+    rows = write_warehouse(tmp_path)
+    plans.PLANS.clear()
+    wh = Warehouse(tmp_path, schemas=READ_SCHEMAS)
+    before = _values(wh, DAY)
+    # One more paid order on DAY, in a new file of its partition: the dated view's file set
+    # (its name) changes, so every plan reading it is built again.
+    paid = next(o for o in rows["fact_orders"] if o["paid_date"] == DAY)
+    extra = {**paid, "event_id": "o-extra", "order_id": 888_888}
+    _write(
+        tmp_path / "fact_orders" / f"date={paid['date'].isoformat()}" / "part-1.parquet",
+        FILE_SCHEMAS["fact_orders"],
+        [extra],
+    )
+    for reader in (wh, Warehouse(tmp_path, schemas=READ_SCHEMAS)):
+        after = _values(reader, DAY)
+        assert after["paid_orders"][0] == before["paid_orders"][0] + 1
+        assert after["gmv"][0] == before["gmv"][0] + paid["paid_amount"]

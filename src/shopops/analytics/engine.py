@@ -136,6 +136,8 @@ class Warehouse:
         self._lock = threading.Lock()
         # Summaries' checks kept while `pinned` (None outside it).
         self._pinned: dict[str, Any] | None = None
+        # Per thread: the reads being recorded for a kept plan (`metrics.plans`), if any.
+        self._local = threading.local()
         if backend == "duckdb":
             self.con = ibis.duckdb.connect()
             # Report days are shop days: DuckDB's timestamptz arithmetic uses this zone.
@@ -160,8 +162,26 @@ class Warehouse:
         folder = self.root / name
         return folder.is_dir() and next(folder.rglob("*.parquet"), None) is not None
 
+    def _trace_reads(self, reads: list[Any] | None) -> list[Any] | None:
+        """Record this thread's reads (call, identity) into `reads` (None: stop); the previous
+        recorder is returned (`metrics.plans.tracing`)."""
+        outer = getattr(self._local, "reads", None)
+        self._local.reads = reads
+        return outer
+
+    def _noted(self, call: tuple[Any, ...], value: Any) -> Any:
+        reads = getattr(self._local, "reads", None)
+        if reads is not None:
+            from shopops.analytics.metrics.plans import identity
+
+            reads.append((call, identity(value)))
+        return value
+
     def table(self, name: str) -> ir.Table:
         """The table `name` (e.g. `fact_orders`), Hive partitions as columns."""
+        return self._noted(("table", name), self._table(name))
+
+    def _table(self, name: str) -> ir.Table:
         with self._lock:
             if name in self._tables:
                 return self._tables[name]
@@ -203,6 +223,11 @@ class Warehouse:
         return op.to_expr()
 
     def dated(self, name: str, ranges: Sequence[tuple[date, date]] | None = None) -> ir.Table:
+        """`_dated`, recorded for kept plans."""
+        call = ("dated", name, None if ranges is None else tuple(ranges))
+        return self._noted(call, self._dated(name, ranges))
+
+    def _dated(self, name: str, ranges: Sequence[tuple[date, date]] | None = None) -> ir.Table:
         """`table(name)` read only from its `date=<day>` partitions within `ranges` (inclusive;
         None: every partition), the files listed now and named to DuckDB: DuckDB's glob over a
         fact's ~550 partition folders costs ~30 ms of CPU on every query, as much as reading a
@@ -263,6 +288,10 @@ class Warehouse:
             return self._tables[key].schema()
 
     def derived(self, name: str) -> tuple[ir.Table, dict[str, Any]] | None:
+        """`_derived`, recorded for kept plans."""
+        return self._noted(("derived", name), self._derived(name))
+
+    def _derived(self, name: str) -> tuple[ir.Table, dict[str, Any]] | None:
         """The loader's summary `name` (`shopops.warehouse.derived`: `first_seen`, `first_paid`;
         columns `key`, `first_date`) and its info, or None when it is missing or older than the
         facts it summarises (callers then compute from the facts)."""

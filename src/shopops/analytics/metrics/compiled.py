@@ -81,7 +81,8 @@ def named_table(wh: Warehouse, prefix: str, data: pa.Table) -> ir.Table:
             wh._tables[name] = ops.DatabaseTable(
                 name, schema=schema, source=wh.con, namespace=ops.Namespace()
             ).to_expr()
-        return wh._tables[name]
+        table = wh._tables[name]
+    return wh._noted(("named", prefix, data), table)
 
 
 def stand_in(wh: Warehouse, schema: ibis.Schema) -> ir.Table:

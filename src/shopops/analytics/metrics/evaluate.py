@@ -8,23 +8,13 @@ aggregate query per source computes all measures of that source for all scopes a
 
 from __future__ import annotations
 
-import datetime as dt
-import math
-import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import ibis
-import ibis.expr.operations as ops
-import ibis.expr.types as ir
-import pyarrow as pa
-
-from shopops.analytics.analyses._common import drop, materialize
 from shopops.analytics.engine import Warehouse
-from shopops.analytics.metrics import compiled
 from shopops.analytics.metrics.errors import (
     DimensionNotApplicable,
     InvalidCompare,
@@ -35,7 +25,8 @@ from shopops.analytics.metrics.errors import (
 )
 from shopops.analytics.metrics.measures import MEASURES, Measure
 from shopops.analytics.metrics.registry import METRICS, Metric
-from shopops.analytics.metrics.sources import DIMENSIONS, SOURCES, Context, merge_ranges
+from shopops.analytics.metrics.scoped import _run_source
+from shopops.analytics.metrics.sources import DIMENSIONS, Context, merge_ranges
 from shopops.analytics.periods import Period, check_grain
 
 COMPARISONS = ("previous", "last_year")
@@ -217,158 +208,6 @@ def _normalize_filters(filters: Mapping[str, Any] | None) -> dict[str, list[str]
         if not values:
             raise InvalidFilter(f"filter on {dim!r} has no value", details={"filter": dim})
         out[dim] = values
-    return out
-
-
-def _day_bounds(day: dt.date, tz: ZoneInfo) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time(), tzinfo=tz).astimezone(dt.UTC)
-
-
-def _calendar(
-    scopes: Mapping[str, Period], kind: str, tz: ZoneInfo, wh: Warehouse | None = None
-) -> ir.Table:
-    """Each date's (or each scope's instants') scopes; on DuckDB a table named by its content,
-    so the same scopes give the same expression and its SQL is kept (`compiled`)."""
-
-    def table(data: pa.Table) -> ir.Table:
-        if wh is not None and wh.backend_name == "duckdb":
-            return compiled.named_table(wh, f"_calendar_{kind}", data)
-        return ibis.memtable(data)
-
-    if kind == "date":
-        rows = [(day, sid, p.start, p.end) for sid, p in scopes.items() for day in p.dates()]
-        return table(
-            pa.table(
-                {
-                    "_day": pa.array([r[0] for r in rows], pa.date32()),
-                    "_scope": pa.array([r[1] for r in rows], pa.string()),
-                    "_start": pa.array([r[2] for r in rows], pa.date32()),
-                    "_end": pa.array([r[3] for r in rows], pa.date32()),
-                }
-            )
-        )
-    ts = pa.timestamp("us", tz="UTC")
-    items = list(scopes.items())
-    return table(
-        pa.table(
-            {
-                "_scope": pa.array([sid for sid, _ in items], pa.string()),
-                "_start": pa.array([p.start for _, p in items], pa.date32()),
-                "_end": pa.array([p.end for _, p in items], pa.date32()),
-                "_lo": pa.array([_day_bounds(p.start, tz) for _, p in items], ts),
-                "_hi": pa.array(
-                    [_day_bounds(p.end + dt.timedelta(days=1), tz) for _, p in items], ts
-                ),
-            }
-        )
-    )
-
-
-def _py(value: Any) -> float | int:
-    """A result scalar as a plain number; missing sums count 0."""
-    if value is None:
-        return 0
-    try:
-        if math.isnan(value):
-            return 0
-    except TypeError:
-        return 0
-    f = float(value)
-    return int(f) if f.is_integer() else f
-
-
-def _used_columns(
-    s: ir.Table,
-    keys: Sequence[str],
-    plain: Sequence[Measure],
-    shared: Mapping[Any, list[str]],
-) -> list[str]:
-    """The columns of `s` that `keys` and the measures' expressions over it read."""
-    exprs: list[ir.Expr] = [m.agg(s) for m in plain if m.agg is not None]
-    exprs += [custom(s, keys) for custom in shared]
-    used = set(keys)
-    for e in exprs:
-        used.update(f.name for f in e.op().find(ops.Field) if f.rel == s.op())
-    return [c for c in s.columns if c in used]
-
-
-def _run_source(
-    ctx: Context,
-    source_name: str,
-    measures: Sequence[Measure],
-    scopes: Mapping[str, Period],
-    by: str | None,
-    filters: Mapping[str, list[str]],
-    tz: ZoneInfo,
-) -> dict[Key, dict[str, float | int]]:
-    """All `measures` of one source for all `scopes` (one query, plus one per custom measure)."""
-    source = SOURCES[source_name]
-    features = frozenset().union(*(m.features for m in measures))
-    dims = list(dict.fromkeys([*([by] if by else []), *filters]))
-    t = source.build(ctx, dims, features)
-    for dim, values in filters.items():
-        t = t.filter(t[f"_by_{dim}"].isin(values))
-    cal = _calendar(scopes, source.scope, tz, ctx.wh)
-    if source.scope == "date":
-        s = t.inner_join(cal, t._d == cal._day)
-    else:
-        # The scopes' instants first, as constants: the range join then meets a few rows.
-        bounds = [
-            (_day_bounds(p.start, tz), _day_bounds(p.end + dt.timedelta(days=1), tz))
-            for p in scopes.values()
-        ]
-        inside = ibis.or_(*[(t._ts >= lo) & (t._ts < hi) for lo, hi in bounds])
-        t = t.filter(inside)
-        s = t.inner_join(cal, (t._ts >= cal._lo) & (t._ts < cal._hi))
-    keys = ["_scope", *([f"_by_{by}"] if by else [])]
-    out: dict[Key, dict[str, float | int]] = defaultdict(dict)
-
-    scoped: str | None = None
-
-    def run(query: ir.Table) -> list[dict[str, Any]]:
-        # Arrow, not pandas: no conversion cost, and ints stay ints.
-        if raw:
-            return compiled.run(ctx.wh, query, scoped=scoped).to_pylist()
-        return ctx.wh.con.to_pyarrow(query).to_pylist()
-
-    def collect(
-        rows: list[dict[str, Any]], names: Sequence[str], column_of: Mapping[str, str]
-    ) -> None:
-        for row in rows:
-            key = (row["_scope"], str(row[keys[1]]) if by else None)
-            for name in names:
-                out[key][name] = _py(row[column_of[name]])
-
-    plain = [m for m in measures if m.agg is not None]
-    shared: dict[Any, list[str]] = defaultdict(list)
-    for m in measures:
-        if m.custom is not None:
-            shared[m.custom].append(m.name)
-    held: list[str] = []
-    # On DuckDB the statements run from kept SQL (`compiled`), unless in-memory stand-ins of
-    # file-less tables are read (only Ibis's own execution registers those).
-    raw = compiled.raw_ok(ctx.wh, s)
-    try:
-        if len(shared) + bool(plain) > 1:
-            # Several queries read the scoped rows: compute them (scan, joins) once, keeping
-            # only the columns the measures read (a fact's wide columns cost more than the rest).
-            narrow = s.select(*_used_columns(s, keys, plain, shared))
-            if raw:
-                # Kept SQL names a stand-in; each run fills and names its own temp table.
-                scoped = f"_shopops_{uuid.uuid4().hex}"
-                sql = compiled.COMPILED.sql(narrow)
-                ctx.wh.con.con.execute(f'CREATE TEMP TABLE "{scoped}" AS {sql}')
-                held.append(scoped)
-                s = compiled.stand_in(ctx.wh, narrow.schema())
-            else:
-                s = materialize(ctx.wh, narrow, held)
-        if plain:
-            query = s.group_by(keys).aggregate(**{m.name: m.agg(s) for m in plain})  # type: ignore[misc]
-            collect(run(query), [m.name for m in plain], {m.name: m.name for m in plain})
-        for custom, names in shared.items():
-            collect(run(custom(s, keys)), names, {n: n for n in names})
-    finally:
-        drop(ctx.wh, held)
     return out
 
 

@@ -31,6 +31,7 @@ from shopops.analytics.analyses.rfm import rfm
 from shopops.analytics.engine import Warehouse
 from shopops.analytics.report import daily_report
 from shopops.analytics.schema import READ_SCHEMAS
+from shopops.warehouse import derived
 
 STEPS = ["product_view", "add_to_cart", "begin_checkout", "pay"]
 WINDOW = dt.timedelta(days=1)
@@ -126,6 +127,24 @@ def timed_all(fn: Callable[[], Any], runs: int) -> tuple[list[float], list[float
     return walls, cpus, result
 
 
+def summary_costs(root: Path) -> str:
+    """What building the loader's summaries costs over the whole store (`refresh_derived`
+    rebuilds one whole whenever its facts change, so a load pays it per summary it touches)."""
+    parts, total_wall, total_cpu = [], 0.0, 0.0
+    for d in derived.ALL:
+        t0, c0 = time.perf_counter(), time.process_time()
+        derived._compute(root, d)
+        wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+        total_wall, total_cpu = total_wall + wall, total_cpu + cpu
+        parts.append(f"{d.name} {wall:.2f} s (CPU {cpu:.2f})")
+    days = len(list((root / "fact_orders").glob("date=*")))
+    return (
+        f"loader summaries, built whole over the store ({days} days; each load rebuilds the "
+        f"ones whose facts changed, not incremental): {total_wall:.2f} s (CPU {total_cpu:.2f} s)"
+        f" = {', '.join(parts)}"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--store", type=Path, default=Path("/tmp/shopops-store"))
@@ -133,6 +152,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--no-pandas", action="store_true")
     parser.add_argument("--no-chdb", action="store_true")
+    parser.add_argument("--no-summary-cost", action="store_true")
     args = parser.parse_args()
     if not (args.store / "_generated.json").exists():
         sys.exit(f"no generated store at {args.store}: run benchmarks/gen_store.py --out first")
@@ -147,6 +167,8 @@ def main() -> None:
         "retention, RFM): "
         f"best {wall:.3f} s (CPU {cpu:.3f} s); first run {walls[0]:.3f} s (CPU {cpus[0]:.3f} s)"
     )
+    if not args.no_summary_cost:
+        print(summary_costs(root))
     print(
         f"  gmv {mine['metrics']['gmv']}, funnel {mine['funnel']['counts']}, "
         f"{len(mine['retention'])} cohorts, {mine['rfm']['customers']:,} RFM customers"

@@ -11,19 +11,11 @@ stays consistent and the simulation goes on, as a shop's staff would.
 from __future__ import annotations
 
 import datetime as dt
-import heapq
 import random
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from shopops.aftersales import service as aftersales
-from shopops.aftersales.reads import orders_to_return
-from shopops.aftersales.receive_bulk import receive_returns
-from shopops.aftersales.service_bulk import approve_returns
-from shopops.aftersales.steps_bulk import Ask, Shipped, request_returns, ship_returns
 from shopops.db import set_clock
 from shopops.errors import ShopOpsError
 from shopops.fulfillment import service as fulfillment
@@ -34,7 +26,9 @@ from shopops.payments import service as payments
 from shopops.payments.gateway import SimulatedGateway
 from shopops.sim import bulk
 from shopops.sim import purchasing as sim_purchasing
+from shopops.sim.actions import Action, Outcome
 from shopops.sim.personas import PAY_CHANNELS
+from shopops.sim.return_steps import ReturnSteps
 from shopops.sim.reviews import write_reviews_many
 
 CARRIERS = (("sf", 30), ("jd", 20), ("zto", 25), ("yto", 20), ("ems", 5))
@@ -48,38 +42,12 @@ BULK_KINDS = (
     SCAN_KINDS | WAVE_KINDS | {"pay", "complete", "cancel", "approve_return", "receive_return"}
 )
 CANCEL_REASON = "支付超时 / payment timed out"
-RETURN_WHOLE_ORDER = 0.6  # a return sends every line back this often (else one line)
+__all__ = ["Action", "Lifecycle", "Outcome"]
 
 
-@dataclass(order=True)
-class Action:
-    at: dt.datetime
-    seq: int
-    kind: str = field(compare=False)
-    args: tuple[Any, ...] = field(compare=False, default=())
-
-
-@dataclass
-class Outcome:
-    """What actions did, for the ground truth and the tracking events."""
-
-    paid: list[tuple[int, dt.datetime]] = field(default_factory=list)  # (order id, when)
-    payment_failures: dict[str, int] = field(default_factory=dict)
-    payment_attempts: dict[str, int] = field(default_factory=dict)
-    cancelled: int = 0
-    shipped: int = 0
-    delivered: int = 0
-    completed: int = 0
-    returns_requested: int = 0
-    refunded: int = 0
-    received_units: int = 0
-    reviews: int = 0
-    skipped: int = 0
-    errors: dict[str, int] = field(default_factory=dict)  # "action:code" → count, for the truth
-
-
-class Lifecycle:
-    """The queue of timed actions and how each one is carried out."""
+class Lifecycle(ReturnSteps):
+    """The queue of timed actions and how each one is carried out (the return steps in
+    `sim.return_steps`, the queue and the ways of running a step in `sim.actions`)."""
 
     def __init__(
         self, rng: random.Random, gateway: SimulatedGateway, review_rng: random.Random | None = None
@@ -96,23 +64,6 @@ class Lifecycle:
         self.orders: dict[int, tuple[int, float, str]] = {}
         # Multiplier on return chances today (a complaint spike raises it); set by the engine.
         self.return_factor = 1.0
-
-    def schedule(self, at: dt.datetime, kind: str, *args: Any) -> None:
-        self.seq += 1
-        heapq.heappush(self.queue, Action(at, self.seq, kind, args))
-
-    def due(self, until: dt.datetime) -> Action | None:
-        if self.queue and self.queue[0].at <= until:
-            return heapq.heappop(self.queue)
-        return None
-
-    def pop_due(self, until: dt.datetime) -> list[Action]:
-        """Every action due by `until`, in time order. An order has one pending action at a
-        time (each schedules the next when it runs), so one batch never holds two of an order."""
-        due: list[Action] = []
-        while self.queue and self.queue[0].at <= until:
-            due.append(heapq.heappop(self.queue))
-        return due
 
     def run_many(self, session: Session, actions: list[Action], out: Outcome) -> None:
         """Carry out a batch from `pop_due`: receipts first (stock for what follows), then
@@ -187,111 +138,6 @@ class Lifecycle:
             session, actions, out,
             lambda items: cancel_orders(session, items=items, reason=CANCEL_REASON), cancelled,
         )  # fmt: skip
-
-    def run_approvals(self, session: Session, actions: list[Action], out: Outcome) -> None:
-        """Return approvals of one window in one call (`approve_returns`, each at its own
-        time); each approved request is shipped back later, a refused one skipped."""
-        self._in_one_call(
-            session, actions, out,
-            lambda items: approve_returns(session, items=items),
-            lambda action, _result: self._after_approve(action),
-        )  # fmt: skip
-
-    def run_return_requests(self, session: Session, actions: list[Action], out: Outcome) -> None:
-        """Return requests of one window in one call (`request_returns`, each at its own
-        time): the orders' lines in one read, what each shopper sends back drawn in time order;
-        a refused one is skipped (its order is done with, as one by one)."""
-        facts = orders_to_return(session, order_ids=[a.args[0] for a in actions])
-        asks = []
-        for action in actions:
-            customer_id = self.orders.pop(action.args[0])[0]
-            number, lines = facts.get(action.args[0], ("", []))
-            asks.append(self._ask(customer_id, number, lines, action.at))
-        try:
-            with session.begin_nested():
-                results: list[Any] = request_returns(session, asks=asks)
-        except ShopOpsError:
-            # A subscriber refused past the checks and undid the batch: one by one then.
-            results = [self._request_one(session, ask) for ask in asks]
-        for action, ask, result in zip(actions, asks, results, strict=True):
-            if isinstance(result, ShopOpsError):
-                self._refused(out, action.kind, result)
-            else:
-                self._after_request(action, result.id, ask.customer_id, out)
-
-    def _request_one(self, session: Session, ask: Ask) -> Any:
-        set_clock(session, ask.at)
-        try:
-            with session.begin_nested():
-                return aftersales.request_return(
-                    session, customer_id=ask.customer_id, order_number=ask.order_number,
-                    kind=ask.kind, lines=ask.lines, no_reason=ask.no_reason, reason=ask.reason,
-                )  # fmt: skip
-        except ShopOpsError as exc:
-            return exc
-
-    def run_return_shipments(self, session: Session, actions: list[Action], out: Outcome) -> None:
-        """Parcels shipped back in one window in one call (`ship_returns`, each at its own
-        time); each is received later, a refused one skipped."""
-
-        def call(items: list[tuple[int, dt.datetime]]) -> list[Any]:
-            shipped = [
-                Shipped(return_id, action.args[1], "sf", at)
-                for (return_id, at), action in zip(items, actions, strict=True)
-            ]
-            return ship_returns(session, items=shipped)
-
-        self._in_one_call(
-            session, actions, out, call, lambda action, _result: self._after_ship_return(action)
-        )
-
-    def run_return_receipts(self, session: Session, actions: list[Action], out: Outcome) -> None:
-        """Returned parcels of one window received in one call (`receive_returns`: restock,
-        refund and points reversal, each at its own time); a refused one skipped."""
-
-        def received(_action: Action, request: Any) -> None:
-            out.refunded += 1 if request.status == "refunded" else 0
-
-        self._in_one_call(
-            session, actions, out,
-            lambda items: receive_returns(session, items=items, gateway=self.gateway), received,
-        )  # fmt: skip
-
-    def _in_one_call(
-        self, session: Session, actions: list[Action], out: Outcome,
-        call: Callable[[list[tuple[int, dt.datetime]]], list[Any]],
-        then: Callable[[Action, Any], None],
-    ) -> None:  # fmt: skip
-        """`call` on the actions' (id, moment) items in one savepoint, `then` with each one
-        carried out and its result; a refused item is counted, and a batch undone past the
-        checks goes one by one."""
-        items = [(action.args[0], action.at) for action in actions]
-        try:
-            with session.begin_nested():
-                results = call(items)
-        except ShopOpsError:
-            # A subscriber refused past the checks and undid the batch: one by one then.
-            for action in actions:
-                self.run(session, action, out)
-            return
-        for action, result in zip(actions, results, strict=True):
-            if isinstance(result, ShopOpsError):
-                self._refused(out, action.kind, result)
-            else:
-                then(action, result)
-
-    def _refused(self, out: Outcome, kind: str, exc: ShopOpsError) -> None:
-        out.skipped += 1
-        key = f"{kind}:{exc.code}"
-        out.errors[key] = out.errors.get(key, 0) + 1
-
-    def run(self, session: Session, action: Action, out: Outcome) -> None:
-        set_clock(session, action.at)
-        try:
-            with session.begin_nested():
-                getattr(self, f"_{action.kind}")(session, action, out)
-        except ShopOpsError as exc:
-            self._refused(out, action.kind, exc)
 
     def run_scans(self, session: Session, actions: list[Action], out: Outcome) -> None:
         """Transit and delivery actions of one window as one carrier feed (`record_scans`,
@@ -422,63 +268,6 @@ class Lifecycle:
         orders.complete_order(session, order_id=order_id)
         out.completed += 1
         self.orders.pop(order_id, None)
-
-    def _request_return(self, session: Session, action: Action, out: Outcome) -> None:
-        (order_id,) = action.args
-        customer_id, _p, _channel = self.orders.pop(order_id)
-        order = orders.get_order(session, order_id=order_id, details=True)
-        lines = [(line.id, line.quantity) for line in order.lines]
-        ask = self._ask(customer_id, order.number, lines, action.at)
-        request = aftersales.request_return(
-            session, customer_id=customer_id, order_number=ask.order_number, kind=ask.kind,
-            lines=ask.lines, no_reason=ask.no_reason, reason=ask.reason,
-        )  # fmt: skip
-        self._after_request(action, request.id, customer_id, out)
-
-    def _ask(
-        self, customer_id: int, number: str, lines: list[tuple[int, int]], at: dt.datetime
-    ) -> Ask:
-        """What the shopper sends back: most returns the whole parcel; some keep the add-ons
-        and return one item."""
-        if len(lines) > 1 and self.rng.random() >= RETURN_WHOLE_ORDER:
-            chosen = [self.rng.choice(lines)]
-        else:
-            chosen = list(lines)
-        quality = self.rng.random() < 0.35
-        reason = "质量问题 / faulty" if quality else "七天无理由 / changed my mind"
-        return Ask(customer_id, number, "return", chosen, not quality, reason, at)
-
-    def _after_request(
-        self, action: Action, return_id: int, customer_id: int, out: Outcome
-    ) -> None:
-        out.returns_requested += 1
-        step = dt.timedelta(hours=self.rng.uniform(4, 20))
-        self.schedule(action.at + step, "approve_return", return_id, customer_id)
-
-    def _approve_return(self, session: Session, action: Action, out: Outcome) -> None:
-        aftersales.approve_return(session, return_id=action.args[0])
-        self._after_approve(action)
-
-    def _after_approve(self, action: Action) -> None:
-        return_id, customer_id = action.args
-        step = dt.timedelta(hours=self.rng.uniform(6, 30))
-        self.schedule(action.at + step, "ship_return", return_id, customer_id)
-
-    def _ship_return(self, session: Session, action: Action, out: Outcome) -> None:
-        return_id, customer_id = action.args
-        aftersales.ship_return(
-            session, customer_id=customer_id, return_id=return_id, carrier_code="sf"
-        )
-        self._after_ship_return(action)
-
-    def _after_ship_return(self, action: Action) -> None:
-        step = dt.timedelta(hours=self.rng.uniform(30, 80))
-        self.schedule(action.at + step, "receive_return", action.args[0])
-
-    def _receive_return(self, session: Session, action: Action, out: Outcome) -> None:
-        (return_id,) = action.args
-        request = aftersales.receive_return(session, return_id=return_id, gateway=self.gateway)
-        out.refunded += 1 if request.status == "refunded" else 0
 
     def _receipt(self, session: Session, action: Action, out: Outcome) -> None:
         if len(action.args) == 1:  # a purchase order (sim.purchasing): late parts come back

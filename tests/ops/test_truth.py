@@ -11,8 +11,12 @@ from collections import Counter
 import pytest
 
 from shopops.analytics.engine import open_warehouse
-from shopops.db import session_scope
+from shopops.db import make_engine, session_scope
+from shopops.migrate import upgrade
 from shopops.ops.alerts.service import evaluate_day, install_default_rules
+from shopops.ops.anomaly.series_cache import SeriesCache
+from shopops.ops.anomaly.service import DETECTOR_METRICS, daily_series
+from shopops.ops.jobs import evaluate_alerts
 from tests.ops.conftest import END
 
 pytestmark = pytest.mark.slow
@@ -152,3 +156,55 @@ def test_conversion_slump_flags_products_for_a_new_main_image(evaluated):
     # Worst view-to-buy conversion first, each seen by at least 30 people.
     rates = [a[4]["buyers"] / a[4]["viewers"] for a in flags]
     assert rates == sorted(rates) and all(a[4]["viewers"] >= 30 for a in flags)
+
+
+# The backfill's series cache (ops/anomaly/series_cache.py) on the same shop: each series read
+# once for all the days, and every evaluated day sees exactly what it would have read alone.
+
+
+def _days(settings, engine, cache):  # type: ignore[no-untyped-def]
+    wh = open_warehouse(settings.data_dir)
+    return [
+        evaluate_alerts(
+            settings, engine, END - dt.timedelta(days=k), notify=False, warehouse=wh,
+            series_cache=cache,
+        )
+        for k in range(9, -1, -1)
+    ]  # fmt: skip
+
+
+def test_a_cached_backfill_evaluates_every_day_as_alone(incident_shop, tmp_path):
+    settings, _store, _result = incident_shop
+    engines = []
+    for name in ("alone", "cached"):
+        eng = make_engine(f"sqlite:///{tmp_path / name}.db")
+        upgrade(eng)
+        engines.append(eng)
+    cache = SeriesCache(until=END)
+    alone = _days(settings, engines[0], None)
+    cached = _days(settings, engines[1], cache)
+    assert json.dumps(cached, default=str) == json.dumps(alone, default=str)
+    assert sum(len(d["opened"]) for d in cached) > 0  # the incidents fire: a test that can fail
+    # One read per distinct look-back on the first day; none on the nine after it.
+    assert 1 <= cache.reads <= 4
+    for eng in engines:
+        eng.dispose()
+
+
+def test_the_cache_slices_trims_and_refuses_the_future(incident_shop):
+    settings, _store, _result = incident_shop
+    wh = open_warehouse(settings.data_dir)
+    wanted = list(DETECTOR_METRICS)
+    cache = SeriesCache(until=END)
+    late = END - dt.timedelta(days=5)
+    got = cache.daily_series(wh, wanted, late - dt.timedelta(days=20), late, "Asia/Shanghai")
+    assert got == daily_series(wh, wanted, late - dt.timedelta(days=20), late, "Asia/Shanghai")
+    assert all(max(s) == late for s in got.values())  # nothing after the evaluated day
+    # A window reaching before the shop opened: its leading empty days read None, as alone.
+    early = END - dt.timedelta(days=60)
+    got = cache.daily_series(wh, wanted, early, late, "Asia/Shanghai")
+    assert got == daily_series(wh, wanted, early, late, "Asia/Shanghai")
+    assert got[("uv", ())][early] is None
+    assert cache.reads == 2  # the earlier start read again, once
+    with pytest.raises(ValueError, match="after the cache's last day"):
+        cache.daily_series(wh, wanted, late, END + dt.timedelta(days=1), "Asia/Shanghai")

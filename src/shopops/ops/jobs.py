@@ -26,6 +26,7 @@ def evaluate_alerts(
     *,
     notify: bool = True,
     warehouse: Any = None,
+    series_cache: Any = None,
     **retry: Any,
 ) -> dict[str, Any]:
     """Evaluate `day` and commit the alerts first; only then notify (in its own unit of work),
@@ -37,7 +38,7 @@ def evaluate_alerts(
     wh = warehouse or open_warehouse(settings.data_dir)
     with session_scope(engine) as s:
         install_default_rules(s)
-        report = evaluate_day(s, wh, day, timezone=settings.timezone)
+        report = evaluate_day(s, wh, day, timezone=settings.timezone, series_cache=series_cache)
         opened = [alert_to_dict(a) for a in report.opened]
         out = report.to_dict()
     out["deliveries"] = 0
@@ -66,6 +67,7 @@ def backfill_alerts(
     from zoneinfo import ZoneInfo
 
     from shopops.analytics.engine import open_warehouse
+    from shopops.ops.anomaly.series_cache import SeriesCache
 
     if not 1 <= days <= 366:
         raise InvalidBackfill(
@@ -76,10 +78,13 @@ def backfill_alerts(
         with session_scope(engine, readonly=True) as s:
             end = now(s).astimezone(ZoneInfo(timezone)).date() - dt.timedelta(days=1)
     wh = open_warehouse(data_dir)
+    cache = SeriesCache(until=end)  # the days' series read once, not once a day
     per_day: list[dict[str, Any]] = []
     for k in range(days - 1, -1, -1):
         day = end - dt.timedelta(days=k)
-        rep = evaluate_alerts(settings, engine, day, notify=notify, warehouse=wh)
+        rep = evaluate_alerts(
+            settings, engine, day, notify=notify, warehouse=wh, series_cache=cache
+        )
         per_day.append({"day": day.isoformat(), "opened": len(rep["opened"])})
     return {
         "first": (end - dt.timedelta(days=days - 1)).isoformat(),

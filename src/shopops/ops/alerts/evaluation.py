@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from shopops.analytics.engine import Warehouse
 from shopops.analytics.metrics import METRICS
 from shopops.db import now
+from shopops.ops.alerts.calendar import campaign_days
 from shopops.ops.alerts.models import Alert, AlertEvent, AlertRule
 from shopops.ops.alerts.rules import (
     AlertKind,
@@ -26,10 +27,14 @@ from shopops.ops.alerts.rules import (
 )
 from shopops.ops.alerts.schemas import RuleSpec
 from shopops.ops.anomaly import reads
-from shopops.ops.anomaly.service import DETECTOR_HISTORY_DAYS, DETECTOR_METRICS, attribute, detect
-from shopops.ops.anomaly.service import daily_series as read_series
-from shopops.promotions.calendar import MEMBER_DAY, phase_of
-from shopops.promotions.models import Campaign
+from shopops.ops.anomaly.series_cache import SeriesCache
+from shopops.ops.anomaly.service import (
+    DETECTOR_HISTORY_DAYS,
+    DETECTOR_METRICS,
+    attribute,
+    daily_series,
+    detect,
+)
 
 
 def list_rules(session: Session) -> list[AlertRule]:
@@ -38,31 +43,6 @@ def list_rules(session: Session) -> list[AlertRule]:
 
 def _filters_key(filters: dict[str, list[str]]) -> tuple[tuple[str, tuple[str, ...]], ...]:
     return tuple(sorted((k, tuple(v)) for k, v in filters.items()))
-
-
-def campaign_days(
-    session: Session, start: dt.date, end: dt.date, timezone: str, *, warm_up: bool = False
-) -> frozenset[dt.date]:
-    """Shop-local days any campaign covers (unusual by design). Warm-ups count only when
-    asked: the rules' baselines leave them out, the detector's trailing level follows them."""
-    from zoneinfo import ZoneInfo
-
-    tz = ZoneInfo(timezone)
-    days: set[dt.date] = set()
-    d = start
-    while d <= end:
-        phase = phase_of(d)
-        # The seed's calendar: 618 / 双11 / 年货节 peaks and wrap-ups, and member day (18th).
-        if (phase is not None and (warm_up or phase.phase != "warm_up")) or d.day == MEMBER_DAY:
-            days.add(d)
-        d += dt.timedelta(days=1)
-    for c in session.scalars(select(Campaign).where(Campaign.status != "cancelled")):
-        d, last = c.starts_at.astimezone(tz).date(), c.ends_at.astimezone(tz).date()
-        while d <= last:
-            if start <= d <= end:
-                days.add(d)
-            d += dt.timedelta(days=1)
-    return frozenset(days)
 
 
 @dataclass
@@ -138,8 +118,11 @@ def evaluate_day(
     *,
     timezone: str = "Asia/Shanghai",
     anomalies: bool = True,
+    series_cache: SeriesCache | None = None,
 ) -> EvaluationReport:
-    """Evaluate every enabled rule (and the detector) for shop-local `day`."""
+    """Evaluate every enabled rule (and the detector) for shop-local `day` (a backfill passes
+    one `series_cache` for all its days: each series read once, not once a day)."""
+    read_series = series_cache.daily_series if series_cache else daily_series
     report = EvaluationReport(day)
     rules = [(r, RuleSpec.model_validate(r.spec)) for r in list_rules(session) if r.enabled]
     live = [(r, s) for r, s in rules if s.available() and not s.split_by]

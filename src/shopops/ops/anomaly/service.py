@@ -94,7 +94,21 @@ def daily_series(
     end: dt.date,
     timezone: str,
 ) -> dict[tuple[str, tuple], Series]:
-    """{(metric expression, filters): {day: value}}, one evaluate() per distinct filter set."""
+    """{(metric expression, filters): {day: value}}, one evaluate() per distinct filter set;
+    days before the shop's first activity in the span read None."""
+    raw = raw_daily_series(wh, wanted, start, end, timezone)
+    return {key: trim_leading(vals) for key, vals in raw.items()}
+
+
+def raw_daily_series(
+    wh: Warehouse,
+    wanted: Iterable[tuple[str, Filters]],
+    start: dt.date,
+    end: dt.date,
+    timezone: str,
+) -> dict[tuple[str, tuple], Series]:
+    """`daily_series` before the leading zeros are trimmed: each day's value is that day's
+    alone, so a longer span holds the same value for every day a shorter one does."""
     by_filters: dict[tuple, set[str]] = defaultdict(set)
     items = list(dict.fromkeys(wanted))
     for metric, filters in items:
@@ -119,11 +133,11 @@ def daily_series(
             if f != filters:
                 continue
             vals = {d: _combine([cols[c].get(d) for c in _codes(metric)]) for d in days}
-            out[(metric, f)] = _trim_leading(vals)
+            out[(metric, f)] = vals
     return out
 
 
-def _trim_leading(series: Series) -> Series:
+def trim_leading(series: Series) -> Series:
     """Days before the shop's first activity read 0: they are no data, not a quiet day."""
     out: Series = {}
     started = False

@@ -16,6 +16,7 @@ from tests.orders.shop import broken_invariants, build_shop, new_customer, order
 
 from shopops.db import Base, make_engine, session_scope, set_clock
 from shopops.errors import Conflict, ShopOpsError
+from shopops.events import OutboxEvent
 from shopops.inventory.errors import OutOfStock
 from shopops.orders import pricing
 from shopops.orders import service as orders
@@ -184,6 +185,36 @@ def test_bulk_equals_single_calls(
     with session_scope(twin, readonly=True) as s:  # the limits were reached, not skirted
         assert s.scalar(select(PromotionDef.used_count).where(PromotionDef.name == "满50减5")) == 2
         assert s.scalar(select(CustomerUsage.used).where(CustomerUsage.customer_id == 1)) == 1
+
+
+def _order_timelines(engine: Engine, ids: list[int], since_seq: int) -> list[list[str]]:
+    """Each placed order's events (aggregate "order") by name, in seq order."""
+    at = {str(oid): i for i, oid in enumerate(ids)}
+    out: list[list[str]] = [[] for _ in ids]
+    with session_scope(engine, readonly=True) as s:
+        rows = s.execute(
+            select(OutboxEvent.aggregate_id, OutboxEvent.name)
+            .where(OutboxEvent.seq > since_seq, OutboxEvent.aggregate_type == "order")
+            .order_by(OutboxEvent.seq)
+        )
+        for agg, name in rows:
+            out[at[agg]].append(name)
+    return out
+
+
+@pytest.mark.parametrize("size", [5, 40])
+def test_bulk_keeps_each_orders_events_in_emit_order(
+    engine: Engine, twin: Engine, refusing_hook: None, size: int
+) -> None:
+    # The promotions' events are deferred to the batch's write: still before order.created.
+    shop_a = build_bulk_shop(engine)
+    shop_b = build_bulk_shop(twin, base=shop_a.base)
+    seq_a, seq_b = last_seq(engine), last_seq(twin)
+    single = _single(engine, _script(shop_a))
+    bulk = _bulk(twin, _script(shop_b), size)
+    want = _order_timelines(engine, _placed(single)[0], seq_a)
+    assert ["promotion.applied", "coupon.redeemed", "order.created"] in want
+    assert _order_timelines(twin, _placed(bulk)[0], seq_b) == want
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from shopops.config import Settings
+from shopops.events import emit_many
 from shopops.money import allocate
 from shopops.orders.rules import shipping_fee
 
@@ -181,6 +182,7 @@ def register_batch_twin(hook: Any, twin: Any, *, begin: BatchBegin, end: BatchEn
 
 def begin_batch(session: Session, requests: Sequence[tuple[int, Offers]]) -> None:
     """Let the batch twins read their state for these (customer id, offers)."""
+    session.info.pop(_DEFERRED_KEY, None)
     for begin, _end in _batches:
         begin(session, requests)
 
@@ -188,8 +190,32 @@ def begin_batch(session: Session, requests: Sequence[tuple[int, Offers]]) -> Non
 def end_batch(session: Session, *, write: bool) -> None:
     """Write (or drop) what the batch twins claimed; a 4xx means the batch must be redone
     through the single hooks (a concurrent checkout took what the batch counted on)."""
+    session.info.pop(_DEFERRED_KEY, None)  # unwritten deferred events went with a rollback
     for _begin, end in _batches:
         end(session, write)
+
+
+# A batch twin's events: `emit` builds and flushes an ORM object per event (the cost of a
+# claim), so an order twin defers them and the bulk checkout writes them with `emit_many`,
+# where `emit` would have put them: after the hooks' own events, before `order.created`.
+_DEFERRED_KEY = "orders.batch_events"
+EventItem = tuple[str, "int | str", dict[str, Any], Any]
+
+
+def defer_event(session: Session, name: str, item: EventItem) -> None:
+    """`emit(session, name, aggregate_type=, aggregate_id=, payload=, occurred_at=)` of an
+    order twin, as an `emit_many` item; only for names no handler subscribes to (the handler
+    would run later than `emit` runs it)."""
+    session.info.setdefault(_DEFERRED_KEY, {}).setdefault(name, []).append(item)
+
+
+def write_deferred_events(session: Session) -> None:
+    """The deferred events, one `emit_many` per name in the order the names first came (the
+    events of one aggregate keep their order: an order's events of one name come before
+    those of the next name it has, as the twins emit them)."""
+    deferred: dict[str, list[EventItem]] = session.info.pop(_DEFERRED_KEY, None) or {}
+    for name, items in deferred.items():
+        emit_many(session, name, items)
 
 
 def register_discount_hook(fn: DiscountHook) -> DiscountHook:

@@ -40,6 +40,7 @@ from shopops.orders.pricing import (
     begin_batch,
     end_batch,
     run_order_hooks,
+    write_deferred_events,
 )
 from shopops.orders.service.cart import check_lines, check_sellable, snapshot_of
 from shopops.orders.service.checkout import (
@@ -306,6 +307,7 @@ def _write(
     the hooks' own events first (they were emitted first)."""
     conn = session.connection()
     _write_events(session, conn)
+    write_deferred_events(session)
     if not placed:
         return
     line_rows = [row for p in placed for row in order_line_rows(p.row["id"], p.priced)]

@@ -11,6 +11,7 @@ the batch counted on, `end` raises and the caller redoes the batch through the s
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,7 +20,8 @@ from sqlalchemy import Integer, bindparam, case, insert, literal, update
 from sqlalchemy.orm import Session
 
 from shopops.db import now
-from shopops.orders.pricing import AppliedDiscount, CartSnapshot, Offers, PricedCart
+from shopops.orders.pricing import AppliedDiscount, CartSnapshot, Offers, PricedCart, defer_event
+from shopops.promotions import events
 from shopops.promotions.errors import CouponExhausted, PromotionLimitReached
 from shopops.promotions.models import Campaign, Coupon, CouponStatus, Redemption
 from shopops.promotions.rules import normalize_code
@@ -37,7 +39,6 @@ from shopops.promotions.service.claims import (
     _claim_counters,
     claim_promotions,
     claim_usage_one,
-    emit_redemption_events,
     redemption_rows,
 )
 
@@ -179,7 +180,22 @@ def claim_in_batch(session: Session, order: Any, priced: PricedCart, offers: Off
         totals[1] += 1
     rows = redemption_rows(order, grants, granted, at)
     batch.redemptions.extend(rows)
-    emit_redemption_events(session, order, grants, rows, at)
+    _defer_redemption_events(session, order, grants, rows, at)
+
+
+def _defer_redemption_events(
+    session: Session, order: Any, grants: Sequence[Any], rows: list[dict[str, Any]],
+    at: dt.datetime,
+) -> None:  # fmt: skip
+    """`emit_redemption_events` deferred to the bulk checkout's write (no handler listens to
+    these names): the same events, names, payloads and times, one `emit_many` per name."""
+    applications = [(g.kind, row) for g, row in zip(grants, rows, strict=True)]
+    payload = events.applied(order, applications)
+    defer_event(session, events.PROMOTION_APPLIED, (events.ORDER_AGGREGATE, order.id, payload, at))
+    used = [row for row in rows if row["coupon_id"] is not None]
+    if used:
+        moved = events.coupons_moved(order.id, order.customer_id, used)
+        defer_event(session, events.COUPON_REDEEMED, (events.ORDER_AGGREGATE, order.id, moved, at))
 
 
 _REDEEM = (

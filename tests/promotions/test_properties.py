@@ -18,6 +18,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tests.promotions.support import CONTEXT, run, run_only
 
+from shopops.promotions.engine import evaluate as evaluate_module
+from shopops.promotions.engine import search
 from shopops.promotions.rules import (
     BP,
     KIND_CLASSES,
@@ -344,3 +346,18 @@ def test_a_cut_short_search_still_returns_a_valid_evaluation(scenario):
     check_invariants(c, promos, ev)
     full = run(c, promos, customer=customer, campaigns=campaigns)
     assert ev.benefit <= full.benefit
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scenarios(max_promos=3))
+def test_one_candidate_shortcut_equals_the_search(scenario):
+    # `choose` skips the search for a lone non-product candidate: the same evaluation.
+    c, promos, customer, campaigns = scenario
+    fast = run(c, promos, customer=customer, campaigns=campaigns)
+    real = search.choose
+    try:
+        evaluate_module.choose = lambda ctx, cands, n: search._Search(ctx, cands, n).solve()
+        slow = run(c, promos, customer=customer, campaigns=campaigns)
+    finally:
+        evaluate_module.choose = real
+    assert fast == slow

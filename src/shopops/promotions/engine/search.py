@@ -347,7 +347,16 @@ class _Search:
         return best, not self.stopped
 
 
+# The nodes the search visits for one non-product candidate: the root, with it, without it.
+_ONE_ITEM_NODES = 3
+
+
 def choose(ctx: Ctx, cands: list[Candidate], max_nodes: int) -> tuple[Outcome, bool]:
     """The best permitted combination of `cands` (in priority order) and whether the search
     was exhaustive."""
+    if len(cands) == 1 and cands[0].phase != PRODUCT_PHASE and max_nodes >= _ONE_ITEM_NODES:
+        # Most carts have one candidate (an order, shipping, cashback or gift promotion):
+        # the search's answer is it alone (taken before left out, worth more than nothing),
+        # evaluated on an empty product phase; building the search costs more than that.
+        return run(ctx, [cands[0]], (0, [0] * len(ctx.idx.amounts))), True
     return _Search(ctx, cands, max_nodes).solve()

@@ -90,15 +90,3 @@ def stand_in(wh: Warehouse, schema: ibis.Schema) -> ir.Table:
     return ops.DatabaseTable(
         SCOPED, schema=schema, source=wh.con, namespace=ops.Namespace()
     ).to_expr()
-
-
-def run(wh: Warehouse, expr: ir.Table, *, scoped: str | None = None) -> pa.Table:
-    """`expr` run from kept SQL; `scoped`: the temp table standing for `SCOPED`."""
-    sql = COMPILED.sql(expr)
-    if scoped is not None:
-        quoted = f'"{SCOPED}"'
-        # Ibis quotes every identifier for DuckDB; a stand-in it did not would be a bug here.
-        assert quoted in sql, "the stand-in table is not named in the compiled SQL"
-        sql = sql.replace(quoted, f'"{scoped}"')
-    result = wh.con.con.execute(sql).to_arrow_table()
-    return expr.__pyarrow_result__(result)

@@ -35,9 +35,7 @@ _REVIEWED = frozenset({"reviewed"})
 
 def _completed(ctx: Context, dims: Sequence[str], features: frozenset[str]) -> ir.Table:
     """Orders completed in the periods (`_ts` = completed_at), with `_reviewed` on demand."""
-    o = ctx.until("fact_orders")
     # An order is placed no later than it completes: later partitions cannot hold one.
-    placed = o.date <= ctx.hi
     known = ctx.wh.derived("completion_lag")
     if known is not None:
         # Nor placed more than the longest completion lag (UTC dates: a day more for the shop's
@@ -49,6 +47,9 @@ def _completed(ctx: Context, dims: Sequence[str], features: frozenset[str]) -> i
         }
         o = ctx.dated("fact_orders", **widen)
         placed = (o.date <= ctx.hi) & ctx.within(o.date, **widen)
+    else:
+        o = ctx.until("fact_orders")
+        placed = o.date <= ctx.hi
     t = o.filter(placed & o.completed_at.notnull()).mutate(_ts=o.completed_at)
     t = _cols(t, dims, {"sales_channel": "sales_channel", "province": "province"})
     t = _with_customer(ctx, t, dims, "customer_id")

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import uuid
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -174,46 +173,51 @@ def _build_and_run(
         t = t.filter(inside)
         s = t.inner_join(cal, (t._ts >= cal._lo) & (t._ts < cal._hi))
 
-    scoped: str | None = None
-    narrow_sql: str | None = None
-    queries: list[plans.Query] = []
-
-    def run(query: ir.Table, names: Sequence[str]) -> None:
-        # Arrow, not pandas: no conversion cost, and ints stay ints.
-        if raw:
-            queries.append(plans.Query(compiled.COMPILED.sql(query), query.schema(), tuple(names)))
-            collect(compiled.run(ctx.wh, query, scoped=scoped).to_pylist(), names)
-        else:
-            collect(ctx.wh.con.to_pyarrow(query).to_pylist(), names)
-
     plain = [m for m in measures if m.agg is not None]
     shared: dict[Any, list[str]] = defaultdict(list)
     for m in measures:
         if m.custom is not None:
             shared[m.custom].append(m.name)
-    held: list[str] = []
-    # On DuckDB the statements run from kept SQL (`compiled`), unless in-memory stand-ins of
-    # file-less tables are read (only Ibis's own execution registers those).
-    raw = compiled.raw_ok(ctx.wh, s)
-    try:
-        if len(shared) + bool(plain) > 1:
+    several = len(shared) + bool(plain) > 1
+    # On DuckDB the statements run from kept SQL as one statement (`plans.statement`),
+    # unless in-memory stand-ins of file-less tables are read (only Ibis's own execution
+    # registers those).
+    if compiled.raw_ok(ctx.wh, s):
+        narrow_sql: str | None = None
+        if several:
             # Several queries read the scoped rows: compute them (scan, joins) once, keeping
             # only the columns the measures read (a fact's wide columns cost more than the rest).
             narrow = s.select(*_used_columns(s, keys, plain, shared))
-            if raw:
-                # Kept SQL names a stand-in; each run fills and names its own temp table.
-                scoped = f"_shopops_{uuid.uuid4().hex}"
-                narrow_sql = compiled.COMPILED.sql(narrow)
-                ctx.wh.con.con.execute(f'CREATE TEMP TABLE "{scoped}" AS {narrow_sql}')
-                held.append(scoped)
-                s = compiled.stand_in(ctx.wh, narrow.schema())
-            else:
-                s = materialize(ctx.wh, narrow, held)
-        if plain:
-            query = s.group_by(keys).aggregate(**{m.name: m.agg(s) for m in plain})  # type: ignore[misc]
-            run(query, [m.name for m in plain])
-        for custom, names in shared.items():
-            run(custom(s, keys), names)
+            narrow_sql = compiled.COMPILED.sql(narrow)
+            s = compiled.stand_in(ctx.wh, narrow.schema())
+        queries = [
+            plans.Query(compiled.COMPILED.sql(q), q.schema(), tuple(names))
+            for q, names in _queries(s, keys, plain, shared)
+        ]
+        for rows, names in plans.run(ctx.wh, plans.Plan((), narrow_sql, tuple(queries))):
+            collect(rows, names)
+        return narrow_sql, queries
+    held: list[str] = []
+    try:
+        if several:
+            narrow = s.select(*_used_columns(s, keys, plain, shared))
+            s = materialize(ctx.wh, narrow, held)
+        for q, names in _queries(s, keys, plain, shared):
+            # Arrow, not pandas: no conversion cost, and ints stay ints.
+            collect(ctx.wh.con.to_pyarrow(q).to_pylist(), names)
     finally:
         drop(ctx.wh, held)
-    return (narrow_sql, queries) if raw else None
+    return None
+
+
+def _queries(
+    s: ir.Table, keys: list[str], plain: Sequence[Measure], shared: Mapping[Any, list[str]]
+) -> list[tuple[ir.Table, list[str]]]:
+    """The source's queries over its scoped rows `s`: the plain measures' aggregate, then one
+    per custom function, each with the measures it computes."""
+    out: list[tuple[ir.Table, list[str]]] = []
+    if plain:
+        query = s.group_by(keys).aggregate(**{m.name: m.agg(s) for m in plain})  # type: ignore[misc]
+        out.append((query, [m.name for m in plain]))
+    out += [(custom(s, keys), names) for custom, names in shared.items()]
+    return out

@@ -244,15 +244,17 @@ def _sessions(ctx: Context, dims: Sequence[str], features: frozenset[str]) -> ir
 
 def _orders_paid(acquisition: bool) -> Builder:
     def build(ctx: Context, dims: Sequence[str], features: frozenset[str]) -> ir.Table:
-        o = ctx.until("fact_orders")
         # Placed no later than paid: partitions after the last day cannot hold its payments,
         # and none placed more than the warehouse's longest pay lag before the first day.
-        placed = o.date <= ctx.hi
         known = ctx.wh.derived("first_paid")
         if known is not None and known[1].get("min_lag_days", 0) >= 0:
             lag = int(known[1]["max_lag_days"])
             o = ctx.dated("fact_orders", before_days=lag)
             placed = ctx.within(o.date, before_days=lag)
+        else:
+            # Listing every partition only when it is read (a plan replays each listing).
+            o = ctx.until("fact_orders")
+            placed = o.date <= ctx.hi
         t = o.filter(placed & o.paid_date.notnull() & ctx.within(o.paid_date))
         t = t.mutate(_d=t.paid_date)
         t = _cols(t, dims, {"sales_channel": "sales_channel", "province": "province"})
@@ -327,7 +329,6 @@ def _simple(table: str, direct: dict[str, str], *, product: bool = False, custom
 
 
 def _deliveries(ctx: Context, dims: Sequence[str], features: frozenset[str]) -> ir.Table:
-    s = ctx.until("fact_shipments")
     # Shipped (the partition date) no later than delivered, and no earlier than the longest
     # delivery lag (UTC dates, plus a day for the shop's time zone) before the first day.
     known = ctx.wh.derived("delivery_lag")
@@ -341,6 +342,7 @@ def _deliveries(ctx: Context, dims: Sequence[str], features: frozenset[str]) -> 
         s = ctx.dated("fact_shipments", **widen)
         shipped = (s.date <= ctx.hi) & ctx.within(s.date, **widen)
     else:
+        s = ctx.until("fact_shipments")
         shipped = s.date <= ctx.hi
     t = s.filter(shipped & (s.direction == "outbound") & s.delivered_at.notnull()).mutate(
         _ts=s.delivered_at

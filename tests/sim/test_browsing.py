@@ -7,10 +7,12 @@ import datetime as dt
 import pickle
 import random
 
+import pytest
+
 from shopops.sim import SimulationConfig, personas, simulate, traffic
 from shopops.sim.browsing import Browsing
 from shopops.sim.catalog import Shop
-from shopops.sim.visit import Visit, browse_shape, epoch_ms
+from shopops.sim.visit import Visit, browse_shape, epoch_ms, shape_events
 from shopops.tracking import service as tracking
 from shopops.tracking.feed import Batch, batch_events
 from tests.sim.conftest import END, settings_for
@@ -82,3 +84,53 @@ def test_same_seed_same_events(tmp_path):
         assert sum(1 for r in rows if r[1] != "$identify") == result.events
         stored.append(rows)
     assert stored[0] == stored[1]
+
+
+def test_columns_count_what_expand_makes_in_time_order_with_the_rows():
+    import numpy as np
+
+    from shopops.sim import arrivals
+    from shopops.sim.browsing import Columns
+
+    crowd = arrivals.stream("test-columns")
+    new = arrivals.draw(crowd, 3000, [1.0] * len(traffic.CHANNELS), [1.0] * len(traffic.CHANNELS))
+    assert len(new) == 3000 and 0 < new.buys.sum() < 300
+    start = int(dt.datetime(2026, 11, 20, tzinfo=dt.UTC).timestamp() * 1000)
+    leave = ~new.buys
+    browsing = _browsing(30)
+    rows_count = browsing.count
+    browsing.add_many(
+        Columns(
+            "n-", np.arange(1, len(new) + 1)[leave], new.channel[leave], new.persona[leave],
+            start + (new.seconds[leave] * 1000).astype(np.int64), new.shape[leave],
+        )
+    )  # fmt: skip
+    browsing.add_many(Columns("e-", *(np.zeros(0, dtype=np.int64) for _ in range(5))))
+    events = pickle.loads(pickle.dumps(browsing)).expand()
+    assert len(events) == browsing.count > rows_count + leave.sum()
+    assert max(e["timestamp"] for e in events) <= browsing.latest_ms
+    firsts = [e["timestamp"] for e in events if e["event"] == "page_view"]
+    assert firsts == sorted(firsts)  # sessions in the order they start
+    # The shapes are distributed as browse_shape's: about BOUNCE of them bounce.
+    shapes = arrivals.shapes(arrivals.stream("shapes"), 20000)
+    rng = random.Random(3)
+    one_by_one = [browse_shape(rng) for _ in range(20000)]
+    assert abs((shapes == 0).mean() - one_by_one.count(0) / 20000) < 0.02
+    assert arrivals.shape_events(shapes).sum() == pytest.approx(
+        sum(shape_events(s) for s in one_by_one), rel=0.03
+    )
+    assert [shape_events(int(s)) for s in shapes[:500]] == arrivals.shape_events(
+        shapes[:500]
+    ).tolist()
+
+
+def test_the_same_key_draws_the_same_visitors_and_a_drop_keeps_fewer():
+    from shopops.sim import arrivals
+
+    ones = [1.0] * len(traffic.CHANNELS)
+    a = arrivals.draw(arrivals.stream("k"), 2000, ones, ones)
+    b = arrivals.draw(arrivals.stream("k"), 2000, ones, ones)
+    assert (a.seconds == b.seconds).all() and (a.shape == b.shape).all()
+    dropped = arrivals.draw(arrivals.stream("k"), 2000, [0.0, *ones[1:]], ones)
+    assert not (dropped.channel == 0).any() and len(dropped) < 2000
+    assert len(arrivals.draw(arrivals.stream("k"), 0, ones, ones)) == 0

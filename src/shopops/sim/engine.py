@@ -19,15 +19,16 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import numpy as np
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from shopops.db import session_scope, set_clock
 from shopops.inventory import service as inventory
-from shopops.sim import calendar, personas, shoppers, traffic
+from shopops.sim import arrivals, calendar, personas, shoppers, traffic
 from shopops.sim import promotions as sim_promotions
 from shopops.sim import purchasing as sim_purchasing
-from shopops.sim.browsing import Browsing
+from shopops.sim.browsing import Browsing, Columns
 from shopops.sim.catalog import Shop
 from shopops.sim.lifecycle import Action, Lifecycle, Outcome
 from shopops.sim.model import Incident, Scenario
@@ -141,6 +142,8 @@ class DayRun:
         return f
 
     def visits(self) -> list[Visit]:
+        """The stretch's buyers in time order, their sessions planned; the non-buyers go to
+        `self.browsing` (made at ingestion). The truth counts them all."""
         s, rng = self.state, self.rng
         rhythm = calendar.rhythm(self.day) if s.scenario.campaigns else calendar.DayRhythm(
             calendar.WEEKDAY[self.day.weekday()], 1.0, None, None, False
@@ -149,7 +152,9 @@ class DayRun:
         ramp = 1.0
         if s.scenario.ramp and s.ramp_days > 1:
             ramp = min(1.0, RAMP_FLOOR + (1 - RAMP_FLOOR) * age / (s.ramp_days - 1))
-        total = max(0, round(s.target_visitors * ramp * rhythm.traffic * rng.gauss(1.0, 0.04)))
+        # New visitors come from their own stream, drawn as arrays (sim.arrivals).
+        crowd = arrivals.stream(f"visitors-{s.seed}-{self.day.isoformat()}")
+        total = max(0, round(s.target_visitors * ramp * rhythm.traffic * crowd.normal(1.0, 0.04)))
         t = self.truth
         t.campaign, t.phase, t.member_day, t.traffic_factor = (
             rhythm.campaign,
@@ -157,28 +162,54 @@ class DayRun:
             rhythm.member_day,
             round(rhythm.traffic * ramp, 4),
         )
-        counts = traffic.split_visitors(total, {c.code: c.share for c in traffic.CHANNELS}, rng)
-        out: list[Visit] = []
-        n = 0
+        codes = traffic.channel_codes()
+        new = arrivals.draw(
+            crowd, total, [self._factor("traffic_drop", c) for c in codes],
+            [rhythm.conversion * self._factor("conversion_slump", c) for c in codes],
+        )  # fmt: skip
         midnight = _local(self.day, self.tz, 0)
         prefix = f"a{s.seed}-{self.day:%Y%m%d}-"
-        for code, count in counts.items():
-            keep = self._factor("traffic_drop", code)
-            if keep < 1.0:
-                count = sum(1 for _ in range(count) if rng.random() < keep)
-            plan = traffic.BY_CODE[code]
-            hours = rng.choices(range(24), weights=calendar.HOUR_WEIGHTS, k=count)
-            kinds = rng.choices(
-                personas.PERSONAS, weights=[p.share for p in personas.PERSONAS], k=count
+        # A day continued later (the demo kept alive) regenerates it and keeps the rest.
+        at = midnight.timestamp() + new.seconds
+        kept = (at > self.since.timestamp()) & (at <= self.until.timestamp())
+        number = np.arange(1, len(new) + 1)
+        campaign = rhythm.campaign or "always_on"
+        browsing = Browsing.start(
+            f"browse-{s.seed}-{self.day}-{self.since.isoformat()}", campaign, s.shop
+        )
+        self.browsing = browsing
+        leave = kept & ~new.buys
+        browsing.add_many(
+            Columns(
+                prefix, number[leave], new.channel[leave], new.persona[leave],
+                (at[leave] * 1000).astype(np.int64), new.shape[leave],
             )
-            conv = rhythm.conversion * self._factor("conversion_slump", code)
-            for hour, persona in zip(hours, kinds, strict=True):
-                n += 1
-                start = midnight + dt.timedelta(seconds=hour * 3600 + rng.uniform(0, 3599))
-                p = min(0.9, plan.order_rate * persona.conversion * conv)
-                visit = Visit(f"{prefix}{n}", code, persona, start, p=p)
-                visit.buys = rng.random() < p
-                out.append(visit)
+        )  # fmt: skip
+        buyers = [
+            Visit(
+                f"{prefix}{number[i]}",
+                codes[new.channel[i]],
+                personas.PERSONAS[new.persona[i]],
+                midnight + dt.timedelta(seconds=float(new.seconds[i])),
+                p=float(new.p[i]),
+                buys=True,
+            )
+            for i in np.flatnonzero(kept & new.buys).tolist()
+        ]
+        ch, pe = new.channel[kept], new.persona[kept]
+        visitors = np.bincount(ch, minlength=len(codes)).tolist()
+        expected = np.bincount(ch, weights=new.p[kept], minlength=len(codes)).tolist()
+        t.visitors = dict.fromkeys(t.visitors, 0)
+        by_persona = {
+            personas.PERSONAS[i].code: n
+            for i, n in enumerate(np.bincount(pe, minlength=len(personas.PERSONAS)).tolist())
+            if n
+        }
+        for i, code in enumerate(codes):
+            if visitors[i]:
+                t.visitors[code] = t.visitors.get(code, 0) + visitors[i]
+                t.expected_orders[code] = t.expected_orders.get(code, 0.0) + expected[i]
+        n = len(new)
         day_end = _local(self.day, self.tz, 86400)
         while s.comebacks and s.comebacks[0][0] < min(day_end, self.until):
             when, customer_id = s.comebacks.pop(0)
@@ -189,28 +220,21 @@ class DayRun:
             visit = Visit(f"c{customer_id}-{n}", code, persona, when, customer_id=customer_id, p=p)
             visit.buys = rng.random() < p
             t.returning_visits += 1
-            out.append(visit)
-        out.sort(key=lambda v: v.start)
-        # A day continued later (the demo kept alive) regenerates it and keeps the rest.
-        kept = [v for v in out if self.since < v.start <= self.until]
-        t.visitors = dict.fromkeys(t.visitors, 0)
-        campaign = rhythm.campaign or "always_on"
-        browsing = Browsing.start(
-            f"browse-{s.seed}-{self.day}-{self.since.isoformat()}", campaign, s.shop
-        )
-        self.browsing = browsing
-        by_persona: dict[str, int] = {}
-        for visit in kept:
+            if not self.since < visit.start <= self.until:
+                continue
             if visit.buys:
-                plan_visit(rng, s.shop, visit, traffic.BY_CODE[visit.channel], campaign)
+                buyers.append(visit)
             else:
                 browsing.add(visit, epoch_ms(visit.start), browse_shape(rng))
-            by_persona[visit.persona.code] = by_persona.get(visit.persona.code, 0) + 1
-            t.visitors[visit.channel] = t.visitors.get(visit.channel, 0) + 1
-            t.expected_orders[visit.channel] = t.expected_orders.get(visit.channel, 0.0) + visit.p
+            by_persona[persona.code] = by_persona.get(persona.code, 0) + 1
+            t.visitors[code] = t.visitors.get(code, 0) + 1
+            t.expected_orders[code] = t.expected_orders.get(code, 0.0) + p
+        buyers.sort(key=lambda v: v.start)
+        for visit in buyers:
+            plan_visit(rng, s.shop, visit, traffic.BY_CODE[visit.channel], campaign)
         for code, visits in by_persona.items():
             s.truth.persona(code, "visits", visits)
-        return kept
+        return buyers
 
     def run(self) -> Batch:
         """The day's store work (committed on return) and its tracking batch to ingest."""
@@ -377,7 +401,7 @@ class DayRun:
         # Received no earlier than its last event (the ingestion clamps later ones to it).
         latest = max([e["timestamp"] for e in self.events[-1:]], default=0)
         browsing = self.browsing
-        if browsing is not None and browsing.rows:
+        if browsing is not None and browsing.count:
             latest = max(latest, browsing.latest_ms)
         received = max(received, dt.datetime.fromtimestamp(latest / 1000, dt.UTC))
         # Ids the simulator gives (as a client SDK does), the same on a re-run of this stretch
@@ -391,7 +415,7 @@ class DayRun:
             )
             << 48
         )
-        sources = [browsing] if browsing is not None and browsing.rows else []
+        sources = [browsing] if browsing is not None and browsing.count else []
         self.truth.events = len(self.events) + sum(b.count for b in sources)
         return Batch(
             self.identities, self.events, received, "Mozilla/5.0 (iPhone) shopops-sim",

@@ -19,11 +19,12 @@ from typing import Any
 from sqlalchemy import Integer, bindparam, case, insert, literal, update
 from sqlalchemy.orm import Session
 
-from shopops.db import now
+from shopops.db import DriverStatement, now
+from shopops.db import _run as run_on_cursor  # the DBAPI cursor, listeners still told
 from shopops.orders.pricing import AppliedDiscount, CartSnapshot, Offers, PricedCart, defer_event
 from shopops.promotions import events
 from shopops.promotions.errors import CouponExhausted, PromotionLimitReached
-from shopops.promotions.models import Campaign, Coupon, CouponStatus, Redemption
+from shopops.promotions.models import Campaign, Coupon, CouponStatus, CustomerUsage, Redemption
 from shopops.promotions.rules import normalize_code
 from shopops.promotions.service.checkout import (
     _CACHE,
@@ -254,7 +255,30 @@ def end(session: Session, write: bool) -> None:
                 details={"campaign_ids": sorted(charged), "reason": "campaign_budget"},
             )
     if batch.redemptions:
-        session.execute(insert(Redemption.__table__), batch.redemptions)
+        _INSERT_REDEMPTIONS.executemany(session.connection(), batch.redemptions)
+
+
+_REDEMPTION_COLUMNS = [
+    "promotion_id",
+    "coupon_id",
+    "campaign_id",
+    "campaign_phase",
+    "order_id",
+    "customer_id",
+    "code",
+    "amount",
+    "shipping_amount",
+    "cashback",
+    "gifts",
+    "charged",
+    "line_amounts",
+    "status",
+    "created_at",
+]
+# The batch's redemptions by one driver `executemany` (the rows `redemption_rows` builds).
+_INSERT_REDEMPTIONS = DriverStatement(
+    insert(Redemption.__table__), keys=_REDEMPTION_COLUMNS, rows=False
+)
 
 
 def _case(column: Any, values: dict[int, int]) -> Any:
@@ -266,12 +290,42 @@ def _case(column: Any, values: dict[int, int]) -> Any:
 def _claim_usage(
     session: Session, claimed: dict[int, dict[int, int]], limits: dict[int, int]
 ) -> None:
-    """`_claim_customer_usage` for every customer of the batch: one compiled upsert per
-    (customer, promotion) rather than a multi-row statement compiled for each batch."""
-    for c, uses in sorted(claimed.items()):
-        for p, n in sorted(uses.items()):
-            if not claim_usage_one(session, p, c, n, limits[p]):
-                raise PromotionLimitReached(
-                    "you have used this promotion as often as it allows",
-                    details={"reason": "customer_limit"},
-                )
+    """`_claim_customer_usage` for every customer of the batch in one upsert (each pair's
+    limit by its promotion), its rows back counted: a pair that no longer fits is a 409."""
+    pairs = [(p, c, n) for c, uses in sorted(claimed.items()) for p, n in sorted(uses.items())]
+    if len(pairs) == 1:  # one compiled statement, not SQL text for one row
+        ok = claim_usage_one(session, pairs[0][0], pairs[0][1], pairs[0][2], limits[pairs[0][0]])
+    else:
+        conn = session.connection()
+        lims = sorted({p: limits[p] for p, _c, _n in pairs}.items())
+        sql = _usage_sql(conn.dialect, len(pairs), len(lims))
+        args = [v for row in pairs for v in row] + [v for pl in lims for v in pl]
+        ok = len(run_on_cursor(conn, sql, args, many=False, rows=True)) == len(pairs)
+    if not ok:
+        raise PromotionLimitReached(
+            "you have used this promotion as often as it allows",
+            details={"reason": "customer_limit"},
+        )
+
+
+_USAGE_SQL: dict[tuple[str, int, int], str] = {}
+
+
+def _usage_sql(dialect: Any, rows: int, limits: int) -> str:
+    """`claim_usage_one`'s upsert for `rows` (promotion, customer, used) at once, the limit
+    chosen by promotion (`limits` WHEN pairs); built once per dialect and size."""
+    key = (dialect.name, rows, limits)
+    sql = _USAGE_SQL.get(key)
+    if sql is None:
+        q = dialect.identifier_preparer.quote
+        t = q(CustomerUsage.__table__.name)
+        m = "?" if dialect.paramstyle == "qmark" else "%s"
+        values = ", ".join([f"({m}, {m}, {m})"] * rows)
+        whens = " ".join([f"WHEN {m} THEN {m}"] * limits)
+        sql = _USAGE_SQL[key] = (
+            f"INSERT INTO {t} (promotion_id, customer_id, used) VALUES {values} "
+            "ON CONFLICT (promotion_id, customer_id) DO UPDATE SET used = "
+            f"{t}.used + excluded.used WHERE {t}.used + excluded.used <= "
+            f"CASE excluded.promotion_id {whens} END RETURNING promotion_id"
+        )
+    return sql

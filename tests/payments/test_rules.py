@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from urllib.parse import quote
 
 import pytest
 from hypothesis import assume, given
@@ -58,6 +59,12 @@ def test_canonical_string_is_sorted_and_unambiguous():
     # A value cannot forge another field: separators are encoded.
     smuggled = rules.canonical_string({"a": "1&b=2"})
     assert smuggled != rules.canonical_string({"a": "1", "b": "2"})
+
+
+@given(st.text(max_size=20) | st.sampled_from(["wx0af9", "a-b_c.d~e", "a b", "é", "x\n", "%41"]))
+def test_the_quoting_shortcut_encodes_as_quote(text):
+    # Unreserved text skips `quote`: the canonical string (and so every signature) is the same.
+    assert rules._quote(text) == quote(text, safe="")
 
 
 @given(st.dictionaries(st.text(min_size=1, max_size=8), st.text(max_size=20), max_size=5))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from urllib.parse import quote
@@ -36,13 +37,21 @@ def _text(value: object) -> str:
     return str(value)
 
 
+# What `quote(…, safe='')` leaves as it is: such text skips it (most keys and values are).
+_UNRESERVED = re.compile(r"[A-Za-z0-9_.~-]*").fullmatch
+
+
+def _quote(text: str) -> str:
+    return text if _UNRESERVED(text) else quote(text, safe="")
+
+
 def canonical_string(fields: Mapping[str, object]) -> str:
     """`k=v&k=v…` sorted by key, values percent-encoded; the signature and None are left out.
 
     Encoding keeps the string unambiguous: no value can smuggle in another `&key=`.
     """
     parts = [
-        f"{quote(key, safe='')}={quote(_text(value), safe='')}"
+        f"{_quote(key)}={_quote(_text(value))}"
         for key, value in sorted(fields.items())
         if key != SIGNATURE_FIELD and value is not None
     ]

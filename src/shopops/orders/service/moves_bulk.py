@@ -18,10 +18,10 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
-from shopops.db import set_clock
+from shopops.db import DriverStatement
 from shopops.errors import InvalidInput, ShopOpsError
 from shopops.events import emit_many
-from shopops.inventory import service as inventory
+from shopops.inventory.service.settle_bulk import release_reservations_many
 from shopops.orders import events
 from shopops.orders.errors import OrderNotFound, OrderTransitionRefused
 from shopops.orders.models import Order, OrderLine
@@ -66,7 +66,8 @@ _LOCK = (
     .order_by(_T.c.id)
     .with_for_update()
 )
-_MOVE = (
+# The writes run on the DBAPI cursor (compiled once per dialect): one executemany a batch.
+_MOVE = DriverStatement(
     update(_T)
     .where(_T.c.id == bindparam("b_id"))
     .values(
@@ -74,16 +75,18 @@ _MOVE = (
         shipped_at=bindparam("b_shipped_at"),
         delivered_at=bindparam("b_delivered_at"),
         completed_at=bindparam("b_completed_at"),
-    )
+    ),
+    rows=False,
 )
-_CANCEL = (
+_CANCEL = DriverStatement(
     update(_T)
     .where(_T.c.id == bindparam("b_id"))
     .values(
         status=bindparam("b_status"),
         cancel_reason=bindparam("b_reason"),
         cancelled_at=bindparam("b_at"),
-    )
+    ),
+    rows=False,
 )
 _L = OrderLine.__table__.c
 _CANCEL_LINES = (
@@ -155,8 +158,8 @@ class OrderMoves:
         """One UPDATE for every moved order, then the events (one `emit_many` per name)."""
         session = self.session
         if self._changed:
-            session.execute(
-                _MOVE,
+            _MOVE.executemany(
+                session.connection(),
                 [
                     {
                         "b_id": o.id,
@@ -256,18 +259,15 @@ def cancel_orders(
         announced.append((events.AGGREGATE, order.id, payload, at))
         done.append((order, at))
         out.append(order)
-    prior = session.info.get("now")
-    try:
-        for order, at in done:
-            set_clock(session, at)  # as the single call at that moment would release
-            inventory.release_reservations(session, ref_type=RESERVATION_REF, ref_id=str(order.id))
-    finally:
-        session.info["now"] = prior
+    # Each order's stock released at its own moment, as the single call would.
+    release_reservations_many(
+        session, refs=[(RESERVATION_REF, str(order.id), at) for order, at in done]
+    )
     if done:
         rows = [
             {"b_id": o.id, "b_status": o.status, "b_reason": reason, "b_at": at} for o, at in done
         ]
-        session.execute(_CANCEL, rows)
+        _CANCEL.executemany(session.connection(), rows)
         expire_loaded(session, Order, [o.id for o, _ in done])
     emit_many(session, events.ORDER_CANCELLED, announced)
     return out

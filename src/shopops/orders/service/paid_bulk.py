@@ -1,9 +1,10 @@
 """Orders paid in bulk: `mark_paid` for many orders, and the read a bulk payment starts from.
 
-`payable_orders` locks and reads a batch's orders in one statement; `mark_orders_paid` moves
-each to paid exactly as `mark_paid` does (the same state machine and amount checks, the stock
-committed, `order.paid` with the lines), at each order's own moment, with one read of the
-orders and their lines, one UPDATE and one outbox INSERT for the batch.
+`lock_orders_to_pay` locks and reads a batch's orders in one statement; `mark_orders_paid`
+moves each to paid exactly as `mark_paid` does (the same state machine and amount checks, the
+stock committed, `order.paid` with the lines), at each order's own moment, with one read of
+the lines (and of the orders, unless the caller's locked read is handed over), one
+`executemany` of the orders and one outbox INSERT for the batch.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
+from shopops.db import DriverStatement
 from shopops.events import emit_many
 from shopops.inventory.service.settle_bulk import commit_reservations_many
 from shopops.orders import events
@@ -29,12 +31,14 @@ from shopops.orders.service.lifecycle import A, _target
 _ORDER = Order.__table__
 _LINE = OrderLine.__table__
 
-_PAY = (
+# On the DBAPI cursor (compiled once per dialect): one executemany a batch.
+_PAY = DriverStatement(
     update(_ORDER)
     .where(_ORDER.c.id == bindparam("oid"))
     .values(
         status=bindparam("v_status"), paid_amount=bindparam("v_paid"), paid_at=bindparam("v_at")
-    )
+    ),
+    rows=False,
 )
 
 
@@ -50,7 +54,7 @@ class PayableOrder:
 
 
 @dataclass(slots=True)
-class _OrderRow:
+class OrderToPay:
     """An order as read by Core, with the attributes `events.paid` and `_target` read."""
 
     id: int
@@ -69,53 +73,73 @@ class _OrderRow:
     placed_at: dt.datetime
     paid_at: dt.datetime | None
     shipping_address: dict[str, Any]
+    expires_at: dt.datetime
     lines: list[Any] = field(default_factory=list)
 
 
-_COLUMNS = [f.name for f in fields(_OrderRow) if f.name != "lines"]
+_COLUMNS = [f.name for f in fields(OrderToPay) if f.name != "lines"]
 _IDS = bindparam("ids", expanding=True)
 # Built once with bound ids: building and keying a statement per batch cost more than its SQL.
-_PAYABLE = (
-    select(_ORDER.c.id, _ORDER.c.number, _ORDER.c.status, _ORDER.c.total, _ORDER.c.expires_at)
-    .where(_ORDER.c.id.in_(_IDS))
-    .order_by(_ORDER.c.id)
-    .with_for_update()
-)
 _ORDERS = (
     select(*(_ORDER.c[name] for name in _COLUMNS))
     .where(_ORDER.c.id.in_(_IDS))
     .order_by(_ORDER.c.id)
     .with_for_update()
 )
-_LINES = select(_LINE).where(_LINE.c.order_id.in_(_IDS)).order_by(_LINE.c.id)
+# What `events.paid` lists of a line (no title or attributes JSON to decode).
+_LINE_COLUMNS = (
+    "id", "order_id", "sku_id", "product_id", "sku_code", "quantity", "unit_price", "unit_cost",
+    "subtotal", "discount", "total",
+)  # fmt: skip
+_LINES = (
+    select(*(_LINE.c[name] for name in _LINE_COLUMNS))
+    .where(_LINE.c.order_id.in_(_IDS))
+    .order_by(_LINE.c.id)
+)
 
 
-def payable_orders(session: Session, *, order_ids: Sequence[int]) -> dict[int, PayableOrder]:
+def lock_orders_to_pay(session: Session, *, order_ids: Sequence[int]) -> dict[int, OrderToPay]:
     """The orders of `order_ids` (unknown ids are left out), locked for the transaction in id
-    order (two batches cannot deadlock) and read fresh."""
+    order (two batches cannot deadlock) and read fresh, without their lines."""
     ids = sorted(set(order_ids))
     if not ids:
         return {}
     session.flush()
-    rows = session.execute(_PAYABLE, {"ids": ids})
-    return {r.id: PayableOrder(*r) for r in rows}
+    return {r[0]: OrderToPay(*r) for r in session.execute(_ORDERS, {"ids": ids})}
 
 
-def mark_orders_paid(session: Session, *, payments: Sequence[tuple[int, int, dt.datetime]]) -> None:
+def payable_orders(session: Session, *, order_ids: Sequence[int]) -> dict[int, PayableOrder]:
+    """What a payment attempt reads of the orders of `order_ids` (`lock_orders_to_pay`)."""
+    return {
+        o.id: PayableOrder(o.id, o.number, o.status, o.total, o.expires_at)
+        for o in lock_orders_to_pay(session, order_ids=order_ids).values()
+    }
+
+
+def mark_orders_paid(
+    session: Session,
+    *,
+    payments: Sequence[tuple[int, int, dt.datetime]],
+    locked: dict[int, OrderToPay] | None = None,
+) -> None:
     """`mark_paid` for each `(order_id, amount, at)` in order, as if the clock were `at`.
 
     The same refusals as `mark_paid` (404, 409 `illegal_transition`, 409 `amount_mismatch`)
     are raised for the whole batch: callers check first (a bulk payment does), so a refusal
     here is a bug that undoes the unit of work. An order named twice is refused the second
-    time, as a second `mark_paid` would be."""
+    time, as a second `mark_paid` would be. `locked` may hold the orders as this transaction
+    read them with `lock_orders_to_pay` and has not changed since (then they are not re-read;
+    they are changed in place)."""
     if not payments:
         return
     session.flush()
     ids = sorted({order_id for order_id, _, _ in payments})
-    found = {r.id: _OrderRow(**r._asdict()) for r in session.execute(_ORDERS, {"ids": ids})}
+    found = locked if locked is not None else lock_orders_to_pay(session, order_ids=ids)
     for line in session.execute(_LINES, {"ids": ids}):
-        found[line.order_id].lines.append(line)
-    paid: list[_OrderRow] = []
+        order = found.get(line.order_id)
+        if order is not None:
+            order.lines.append(line)
+    paid: list[OrderToPay] = []
     for order_id, amount, at in payments:
         order = found.get(order_id)
         if order is None:
@@ -128,20 +152,22 @@ def mark_orders_paid(session: Session, *, payments: Sequence[tuple[int, int, dt.
             )
         order.status, order.paid_amount, order.paid_at = target.value, amount, at
         paid.append(order)
-    session.execute(
-        _PAY,
+    _PAY.executemany(
+        session.connection(),
         [
             {"oid": o.id, "v_status": o.status, "v_paid": o.paid_amount, "v_at": o.paid_at}
             for o in paid
         ],
-        execution_options={"synchronize_session": False},
     )
-    for o in paid:
-        held = session.identity_map.get(identity_key(Order, o.id))
-        if held is not None:
-            set_committed_value(held, "status", o.status)
-            set_committed_value(held, "paid_amount", o.paid_amount)
-            set_committed_value(held, "paid_at", o.paid_at)
+    held = session.identity_map
+    if held:
+        cls = identity_key(Order, 0)[0]  # the key is this tuple (built directly: ~10x cheaper)
+        for o in paid:
+            obj = held.get((cls, (o.id,), None))
+            if obj is not None:
+                set_committed_value(obj, "status", o.status)
+                set_committed_value(obj, "paid_amount", o.paid_amount)
+                set_committed_value(obj, "paid_at", o.paid_at)
     commit_reservations_many(session, refs=[(RESERVATION_REF, str(o.id), o.paid_at) for o in paid])
     emit_many(
         session,

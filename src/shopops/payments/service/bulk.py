@@ -69,7 +69,12 @@ def pay_orders(
     if not attempts:
         return []
     gw = gateway_or_default(gateway)
-    found = orders.payable_orders(session, order_ids=[a.order_id for a in attempts])
+    # One locked read of the orders serves the checks here and `mark_orders_paid` below.
+    locked = orders.lock_orders_to_pay(session, order_ids=[a.order_id for a in attempts])
+    found = {
+        o.id: orders.PayableOrder(o.id, o.number, o.status, o.total, o.expires_at)
+        for o in locked.values()
+    }
     out: list[Payment | ShopOpsError | None] = []
     rows: list[dict[str, Any]] = []
     for attempt in attempts:
@@ -106,6 +111,7 @@ def pay_orders(
         out.append(None)
     payments = _insert(session, rows)
     succeeded, failed = [], []
+    won = PaymentStatus.SUCCEEDED.value
     for payment in payments:
         number = found[payment.order_id].number
         item = (
@@ -114,24 +120,25 @@ def pay_orders(
             events.payment_payload(payment, order_number=number, reversed_=False),
             payment.completed_at,
         )
-        (succeeded if payment.status == PaymentStatus.SUCCEEDED else failed).append(item)
+        (succeeded if payment.status == won else failed).append(item)
     emit_many(session, events.PAYMENT_FAILED, failed)
     emit_many(session, events.PAYMENT_SUCCEEDED, succeeded)
     orders.mark_orders_paid(
         session,
-        payments=[
-            (p.order_id, p.amount, p.completed_at)
-            for p in payments
-            if p.status == PaymentStatus.SUCCEEDED
-        ],
+        payments=[(p.order_id, p.amount, p.completed_at) for p in payments if p.status == won],
+        locked=locked,
     )
+    # Attached last: an empty identity map spares the set-based writes above their syncing.
+    for payment in payments:
+        make_transient_to_detached(payment)
+        session.add(payment)
     made = iter(payments)
     return [next(made) if r is None else r for r in out]
 
 
 def _insert(session: Session, rows: list[dict[str, Any]]) -> list[Payment]:
-    """The attempts in one INSERT; each becomes a persistent `Payment` of the session without
-    a SELECT (every column is known)."""
+    """The attempts in one INSERT, as `Payment`s holding every column (no SELECT); the
+    caller makes them persistent objects of the session."""
     if not rows:
         return []
     conn = session.connection()
@@ -142,7 +149,5 @@ def _insert(session: Session, rows: list[dict[str, Any]]) -> list[Payment]:
     for values in rows:
         payment: Payment = _PAYMENT_MANAGER.new_instance()
         payment.__dict__.update(values, id=ids[values["gateway_txn_id"]])
-        make_transient_to_detached(payment)
-        session.add(payment)
         made.append(payment)
     return made

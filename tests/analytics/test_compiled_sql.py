@@ -106,3 +106,22 @@ def test_a_plan_whose_reads_changed_is_built_again(tmp_path):
         after = _values(reader, DAY)
         assert after["paid_orders"][0] == before["paid_orders"][0] + 1
         assert after["gmv"][0] == before["gmv"][0] + paid["paid_amount"]
+
+
+def test_analyses_run_from_kept_sql(tmp_path):
+    from shopops.analytics.analyses.retention import retention
+    from shopops.analytics.analyses.rfm import rfm
+
+    write_warehouse(tmp_path)
+
+    def both():
+        wh = Warehouse(tmp_path, schemas=READ_SCHEMAS)
+        ret = retention(wh, start=dt.date(2026, 1, 1), end=DAY, grain="month", periods=12)
+        scored = rfm(wh, as_of=DAY)
+        return [r.to_dict() for r in ret.rows], scored.customers.to_dict("records")
+
+    first = both()
+    kept = len(compiled.COMPILED)
+    # A fresh connection asks the same statements: nothing is compiled again.
+    assert both() == first
+    assert len(compiled.COMPILED) == kept

@@ -63,3 +63,20 @@ def test_seconds_between_keeps_microseconds(tmp_path) -> None:
         }
     )
     assert wh.execute(t.select(s=seconds_between("duckdb", t.a, t.b)))["s"][0] == 2.5
+
+
+def test_counted_ranks_equal_pandas_min_ranks() -> None:
+    from shopops.analytics.analyses.rfm import _min_ranks
+
+    rng = np.random.default_rng(7)
+    cases = [
+        rng.integers(-30, 30, 500),  # narrow whole numbers: counted
+        -rng.integers(0, 550, 2_000),  # negated recency days
+        np.array([5, 5, 5]),
+        np.array([0]),
+        rng.integers(0, 10**12, 300),  # too wide a span: sorted (pandas)
+        rng.normal(size=300),  # not whole numbers: sorted (pandas)
+    ]
+    for values in cases:
+        want = pd.Series(values).rank(method="min").to_numpy()
+        assert np.array_equal(_min_ranks(values), want)

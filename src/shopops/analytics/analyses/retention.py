@@ -31,6 +31,7 @@ import pandas as pd
 
 from shopops.analytics.analyses._common import (
     BadParameter,
+    arrow,
     check_period,
     frame,
     paid_days,
@@ -76,6 +77,11 @@ def _offsets(cohort: pd.Series, p: pd.Series, grain: str) -> pd.Series:
     return (p.dt.year - cohort.dt.year) * 12 + (p.dt.month - cohort.dt.month)
 
 
+def _next_month(month: dt.date) -> dt.date:
+    """The first day of the month after `month` (a month's first day)."""
+    return (month + dt.timedelta(days=32)).replace(day=1)
+
+
 def _months_between(a: Any, b: Any) -> Any:
     return (b.year() - a.year()) * 12 + (b.month() - a.month())
 
@@ -92,7 +98,14 @@ def _month_cells(
         # distinct, no join) gives the cells; a customer's "repeat" row is where the running
         # orders reach two.
         d = known[0]
-        d = d.filter(d.paid_date <= end)
+        # The cohorts' first days and the counted rows, on the stored columns first: the scan
+        # filters them before any month arithmetic (the same rows as the filters below).
+        d = d.filter(
+            d.paid_date <= end,
+            d.first_date >= first_p,
+            d.first_date < _next_month(last_p),
+            d.month_first | (d.month_orders >= 2),
+        )
         d = d.mutate(
             cohort=d.first_date.truncate("M"),
             reached=(d.month_orders >= 2) & (d.month_orders - d.orders < 2),
@@ -129,7 +142,7 @@ def _first_order_months(
     back, not every customer's months. Same counts as the general path below."""
     counts: dict[tuple[dt.date, int], int] = {}
     repeats: dict[dt.date, int] = {}
-    for row in wh.con.to_pyarrow(cells).to_pylist():
+    for row in arrow(wh, cells).to_pylist():
         c = to_date(row["cohort"])
         counts[(c, int(row["k"]))] = int(row["n"])
         if int(row["k"]) == 0:

@@ -83,8 +83,25 @@ def quintile_scores(goodness: np.ndarray) -> np.ndarray:
     n = len(goodness)
     if n == 0:
         return np.zeros(0, dtype=np.int64)
-    ranks = pd.Series(goodness).rank(method="min").to_numpy()
-    return (1 + np.floor(5 * (ranks - 1) / n)).astype(np.int64)
+    return (1 + np.floor(5 * (_min_ranks(np.asarray(goodness)) - 1) / n)).astype(np.int64)
+
+
+# Integer values spanning at most this many get their ranks by counting, not sorting.
+_COUNTED_SPAN = 1 << 20
+
+
+def _min_ranks(values: np.ndarray) -> np.ndarray:
+    """Each value's rank from 1, ties sharing the lowest (pandas' `rank(method="min")`). Whole
+    numbers in a narrow span (recency days, order counts) are counted: the rank is one more
+    than the number of smaller values, in one pass instead of a sort."""
+    if values.dtype.kind in "iu":
+        low, high = int(values.min()), int(values.max())
+        if high - low < _COUNTED_SPAN:
+            shifted = (values - low).astype(np.int64)
+            counts = np.bincount(shifted)
+            below = np.cumsum(counts) - counts
+            return (below[shifted] + 1).astype(float)
+    return pd.Series(values).rank(method="min").to_numpy()
 
 
 def segment_of(r_high: bool, f_high: bool, m_high: bool) -> tuple[str, str, str]:
@@ -211,7 +228,10 @@ def rfm(wh: Warehouse, *, as_of: dt.date, start: dt.date | None = None) -> RfmRe
         df = frame(wh, window.order_by("customer_id"))
     customers = _score(df, as_of)
     lt = lifetime.set_index(lifetime["customer_id"].astype("int64"))
-    lt = lt.reindex(customers["customer_id"].to_numpy())
+    scored_ids = customers["customer_id"].to_numpy()
+    if not np.array_equal(lt.index.to_numpy(), scored_ids):
+        # Only a window (`start`) scores other customers than the lifetime rows, in order.
+        lt = lt.reindex(scored_ids)
     customers["lifecycle"] = lifecycle_stages(
         as_of=as_of,
         first=_days_before(as_of, lt["first"]),
@@ -315,15 +335,15 @@ def _acca(wh: Warehouse, as_of: dt.date, lifetime: pd.DataFrame) -> pd.DataFrame
             lifetime["customer_id"].to_numpy(dtype=np.int64),
         ]
     )
-    # Sorted and de-duplicated, as np.unique, whose hash path is far slower on int64 ids.
-    ids.sort()
+    # Sorted and de-duplicated, as np.unique, whose hash path is far slower on int64 ids; a
+    # stable sort (timsort) merges the two runs, each usually sorted already, in one pass.
+    ids.sort(kind="stable")
     ids = ids[np.concatenate([[True], ids[1:] != ids[:-1]])] if len(ids) else ids
     referrers = registered["referred_by"].dropna().astype("int64").to_numpy()
-    orders = pd.Series(
-        lifetime["orders"].astype("int64").to_numpy(),
-        index=lifetime["customer_id"].astype("int64").to_numpy(),
-    )
-    n = orders.reindex(ids).fillna(0).astype("int64").to_numpy()
+    # Each buyer's orders at its place among the (sorted, unique) ids, which hold every buyer.
+    n = np.zeros(len(ids), dtype=np.int64)
+    buyers = lifetime["customer_id"].to_numpy(dtype=np.int64)
+    n[np.searchsorted(ids, buyers)] = lifetime["orders"].to_numpy(dtype=np.int64)
     stage = np.select(
         [np.isin(ids, referrers), n >= 2, n == 1], ["refer", "retain", "activate"], "acquire"
     ).astype(object)

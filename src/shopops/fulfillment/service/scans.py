@@ -11,14 +11,16 @@ its result and changes nothing; the others still apply (a carrier feed is not al
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
+from shopops.db import DriverInsertMany, DriverStatement
 from shopops.events import emit_many
 from shopops.fulfillment import events
 from shopops.fulfillment.errors import (
@@ -60,18 +62,31 @@ _LAST = (
     .order_by(_E.occurred_at.desc(), _E.id.desc())
     .limit(1)
 )
-_INSERT = insert(_EVENTS).returning(
-    _E.id, _E.shipment_id, _E.status, _E.location, _E.description, _E.occurred_at
-)
-_ADVANCE = (
+# The feed's writes on the driver's cursor (shopops.db): SQLAlchemy's per-row parameter and
+# result work cost more than the SQL itself.
+_SCAN_COLUMNS = ["shipment_id", "status", "location", "description", "occurred_at"]
+_INSERT = DriverInsertMany(_EVENTS, _SCAN_COLUMNS, ["id", *_SCAN_COLUMNS])
+_CHUNK = 400  # rows a statement (5 parameters each: well under SQLite's limit)
+_ADVANCE = DriverStatement(
     update(SHIPMENT_TABLE)
     .where(_S.id == bindparam("b_id"))
     .values(
         status=bindparam("b_status"),
         exception_count=bindparam("b_exceptions"),
         delivered_at=bindparam("b_delivered_at"),
-    )
+    ),
+    rows=False,
 )
+
+
+def _stored_time(dialect: Any) -> Callable[[Any], Any]:
+    """The stored form of a scan time on `dialect` (what the INSERT binds and returns)."""
+    process = _E.occurred_at.type._cached_bind_processor(dialect)
+    return process if process is not None else _same
+
+
+def _same(value: Any) -> Any:
+    return value
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,42 +205,17 @@ def _last_stored(session: Session, shipment_id: int) -> ScanRow | None:
     return ScanRow(*row) if row is not None else None
 
 
-def _key(
-    shipment_id: int, status: str, location: str, description: str, at: dt.datetime
-) -> tuple[Any, ...]:
-    return (shipment_id, str(status), location, description, at)
-
-
 def _write(session: Session, new: list[ScanRow], changed: dict[int, ShipmentRow]) -> None:
+    conn = session.connection()
     if new:
-        # Matched by content, not parameter order (one row a statement on SQLite): rows
-        # alike in every column are interchangeable, so any pairing among them is right.
-        rows = session.execute(
-            _INSERT,
-            [
-                {
-                    "shipment_id": r.shipment_id,
-                    "status": r.status,
-                    "location": r.location,
-                    "description": r.description,
-                    "occurred_at": r.occurred_at,
-                }
-                for r in new
-            ],
-        ).all()
-        ids: dict[tuple[Any, ...], list[int]] = {}
-        for ident, *key in sorted(rows):
-            ids.setdefault(_key(*key), []).append(ident)
-        for row in new:
-            key = _key(row.shipment_id, row.status, row.location, row.description, row.occurred_at)
-            row.id = ids[key].pop(0)
+        _insert_scans(conn, new)
     if changed:
-        session.execute(
-            _ADVANCE,
+        _ADVANCE.executemany(
+            conn,
             [
                 {
                     "b_id": p.id,
-                    "b_status": p.status,
+                    "b_status": str(p.status),
                     "b_exceptions": p.exception_count,
                     "b_delivered_at": p.delivered_at,
                 }
@@ -234,6 +224,37 @@ def _write(session: Session, new: list[ScanRow], changed: dict[int, ShipmentRow]
         )
     # Loaded parcels are stale now (status, history): the next read fetches them again.
     expire_loaded(session, Shipment, {r.shipment_id for r in new} | set(changed))
+
+
+def _insert_scans(conn: Connection, new: list[ScanRow]) -> None:
+    """The scans in multi-row INSERTs on the driver's cursor; ids matched back by content
+    (rows alike in every column are interchangeable, so any pairing among them is right)."""
+    at = _stored_time(conn.dialect)
+    for i in range(0, len(new), _CHUNK):
+        chunk = new[i : i + _CHUNK]
+        values = [
+            {
+                "shipment_id": r.shipment_id,
+                "status": str(r.status),
+                "location": r.location,
+                "description": r.description,
+                "occurred_at": r.occurred_at,
+            }
+            for r in chunk
+        ]
+        ids: dict[tuple[Any, ...], list[int]] = {}
+        # The stored form of each column comes back (SQLite: the time's text, as bound).
+        for ident, *key in sorted(_INSERT.execute(conn, values), key=lambda r: r[0]):
+            ids.setdefault(tuple(key), []).append(ident)
+        for row, v in zip(chunk, values, strict=True):
+            key = (
+                row.shipment_id,
+                v["status"],
+                row.location,
+                row.description,
+                at(v["occurred_at"]),
+            )
+            row.id = ids[key].pop(0)
 
 
 __all__ = ["Refused", "Scan", "record_scans"]

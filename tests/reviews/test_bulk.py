@@ -14,7 +14,7 @@ from shopops.db import session_scope, set_clock
 from shopops.errors import ShopOpsError
 from shopops.reviews import service as reviews
 from shopops.reviews.service import ReviewDraft
-from shopops.reviews.service_bulk import ReviewItem, submit_reviews_many
+from shopops.reviews.service_bulk import ReviewItem, orders_to_review, submit_reviews_many
 from shopops.sim import reviews as sim_reviews
 from tests import factories as f
 from tests.fulfillment.twins import snapshot, twins  # noqa: F401
@@ -177,4 +177,20 @@ def test_write_reviews_many_decides_as_write_reviews(twins, monkeypatch):  # noq
         left_b = rng.random()
     assert many == one_by_one > 10
     assert left_a == left_b  # the same draws
+    assert snapshot(a, TABLES) == snapshot(b, TABLES)
+
+
+def test_orders_handed_over_are_not_read_again_and_a_partial_read_is_redone(twins):  # noqa: F811
+    a, b, built = twins(_store)
+    items = _items(built)
+    ids = sorted({i.order_id for i in items})
+    with session_scope(a) as s:
+        set_clock(s, T0)
+        found = orders_to_review(s, order_ids=ids)
+        handed = [_shape(r) for r in submit_reviews_many(s, items=items, orders_read=found)]
+    with session_scope(b) as s:
+        set_clock(s, T0)
+        partial = dict(list(orders_to_review(s, order_ids=ids).items())[:1])
+        redone = [_shape(r) for r in submit_reviews_many(s, items=items, orders_read=partial)]
+    assert handed == redone
     assert snapshot(a, TABLES) == snapshot(b, TABLES)

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
-from shopops.db import DriverInsertMany
+from shopops.db import DriverInsertMany, DriverStatement
 from shopops.errors import ShopOpsError
 from shopops.events import emit_many
 from shopops.members.service import points
@@ -48,16 +48,19 @@ _COLUMNS = [
 # One review per order line: RETURNING is matched by the line.
 _INSERT = DriverInsertMany(_REVIEW, _COLUMNS, ["id", "order_line_id"])
 CHUNK = 300  # rows per INSERT: 23 columns each, well inside every driver's parameter limit
-_CLOSE_REQUEST = (
+# The writes by `executemany` on the DBAPI cursor (compiled once per dialect).
+_CLOSE_REQUEST = DriverStatement(
     update(_REQUEST)
     .where(_REQUEST.c.order_id == bindparam("oid"), _REQUEST.c.reviewed_at.is_(None))
-    .values(reviewed_at=bindparam("at"))
+    .values(reviewed_at=bindparam("at")),
+    rows=False,
 )
 _TAKEN = select(_REVIEW.c.order_line_id).where(
     _REVIEW.c.order_line_id.in_(bindparam("ids", expanding=True))
 )
-_SET_REWARD = (
-    update(_REVIEW).where(_REVIEW.c.id == bindparam("rid")).values(reward_points=bindparam("pts"))
+_SET_REWARD = DriverStatement(
+    update(_REVIEW).where(_REVIEW.c.id == bindparam("rid")).values(reward_points=bindparam("pts")),
+    rows=False,
 )
 
 
@@ -158,18 +161,26 @@ def _check(
 
 
 def submit_reviews_many(
-    session: Session, *, items: Sequence[ReviewItem], policy: ReviewPolicy | None = None
+    session: Session,
+    *,
+    items: Sequence[ReviewItem],
+    policy: ReviewPolicy | None = None,
+    orders_read: dict[int, OrderToReview] | None = None,
 ) -> list[list[WrittenReview] | ShopOpsError]:
     """`submit_reviews` of each item in order, each at its own `at`: per item the reviews
     written (pending, or published by the pre-check with 晒单有奖 points), or the error that
     refused it (nothing written for it). Items need not be in time order, but a later item
-    sees an earlier one's reviews (a second review of a line is `review_exists`)."""
+    sees an earlier one's reviews (a second review of a line is `review_exists`).
+    `orders_read` may hold `orders_to_review` of (at least) the items' orders as this unit of
+    work read them and has not changed since: they are not read again."""
     if not items:
         return []
     policy = policy or ReviewPolicy()
     session.flush()  # pending ORM changes first: the reads below see them
     order_ids = sorted({i.order_id for i in items})
-    found = orders_to_review(session, order_ids=order_ids)
+    found = orders_read
+    if found is None or not found.keys() >= set(order_ids):
+        found = orders_to_review(session, order_ids=order_ids)
     line_ids = sorted({d.order_line_id for i in items for d in i.drafts})
     taken: set[int] = set()
     if line_ids:
@@ -241,7 +252,7 @@ def _write(
         ids.update((lid, rid) for rid, lid in _INSERT.execute(conn, chunk))
     for r in rows:
         r.id = ids[r.order_line_id]
-    session.execute(_CLOSE_REQUEST, closes, execution_options={"synchronize_session": False})
+    _CLOSE_REQUEST.executemany(conn, closes)
     _expire_requests(session, {c["oid"] for c in closes})
     as_submitted = {"status": ReviewStatus.PENDING.value, "reward_points": 0}
     emit_many(
@@ -270,7 +281,7 @@ def _write(
         r.reward_points = entry.amount
         rewards.append({"rid": r.id, "pts": r.reward_points})
     if rewards:
-        session.execute(_SET_REWARD, rewards, execution_options={"synchronize_session": False})
+        _SET_REWARD.executemany(session.connection(), rewards)
     emit_many(
         session,
         events.REVIEW_PUBLISHED,

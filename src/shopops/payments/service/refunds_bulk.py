@@ -4,9 +4,10 @@ statements.
 `plan_refunds` checks and plans each refund as `refund_loaded_order` would (the same refusals,
 in its order), reading every order's captured payment and shipping already refunded in one
 query and writing nothing; `write_refunds` then writes the planned ones: the gateway asked in
-item order, every refund and its parts in one flush, the order's refund recorded at the item's
-moment (`record_refund_on`), and `refund.succeeded` for all of them in one `emit_many` (its
-subscribers set-based through their `subscribe_bulk` twins). An order appears at most once in
+item order, every refund and its parts in one flush, each order's refund recorded at the
+item's moment (`record_refunds_on_many`, the set-based `record_refund_on`), and
+`refund.succeeded` for all of them in one `emit_many` (its subscribers set-based through their
+`subscribe_bulk` twins). An order appears at most once in
 a batch: a second refund of it is planned on the first one's balances, so it goes in the next.
 """
 
@@ -20,12 +21,11 @@ from typing import Any
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
-from shopops.db import set_clock
 from shopops.errors import ShopOpsError
 from shopops.events import emit_many
 from shopops.orders.models import Order
 from shopops.orders.rules import PAID_STATUSES
-from shopops.orders.service.lifecycle import record_refund_on
+from shopops.orders.service.refunded_bulk import RefundOn, record_refunds_on_many
 from shopops.payments import events, rules
 from shopops.payments.errors import OrderNotRefundable
 from shopops.payments.gateway import SimulatedGateway
@@ -179,23 +179,20 @@ def write_refunds(
         session.add(refund)
         refunds.append(refund)
     session.flush()  # every refund and part in one flush: the events carry their ids
-    prior = session.info.get("now")
+    # Each order's refund recorded at the refund's moment, the batch in one flush.
+    record_refunds_on_many(
+        session,
+        [RefundOn(p.item.order, p.plan.lines, p.plan.shipping, p.item.at) for p in planned],
+    )
     announced: list[tuple[str, int | str, dict[str, Any], dt.datetime | None]] = []
-    try:
-        for p, refund in zip(planned, refunds, strict=True):
-            order = p.item.order
-            set_clock(session, p.item.at)  # the order's events at the refund's moment
-            record_refund_on(
-                session, order, line_refunds=p.plan.lines, shipping_refund=p.plan.shipping
-            )
-            payload = events.refund_payload(
-                refund,
-                order_number=order.number,
-                channel=p.payment.channel,
-                sku_by_line={line.id: line.sku_id for line in order.lines},
-            )
-            announced.append((events.AGGREGATE, order.id, payload, refund.completed_at))
-    finally:
-        session.info["now"] = prior
+    for p, refund in zip(planned, refunds, strict=True):
+        order = p.item.order
+        payload = events.refund_payload(
+            refund,
+            order_number=order.number,
+            channel=p.payment.channel,
+            sku_by_line={line.id: line.sku_id for line in order.lines},
+        )
+        announced.append((events.AGGREGATE, order.id, payload, refund.completed_at))
     emit_many(session, events.REFUND_SUCCEEDED, announced)
     return refunds

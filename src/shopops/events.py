@@ -17,7 +17,8 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, Index, Integer, String, insert, select
 from sqlalchemy.orm import Mapped, Session, configure_mappers, mapped_column
 
-from shopops.db import Base, UTCDateTime, now, set_clock
+from shopops.db import Base, Processor, UTCDateTime, now, set_clock
+from shopops.db import _run as run_on_cursor  # the DBAPI cursor, listeners still told
 
 
 class OutboxEvent(Base):
@@ -40,7 +41,43 @@ class OutboxEvent(Base):
 
 
 _new_event = OutboxEvent.__mapper__.class_manager.new_instance
-_INSERT = insert(OutboxEvent.__table__)  # built once: its cache key is memoized
+_COLUMNS = ("id", "name", "occurred_at", "aggregate_type", "aggregate_id", "payload")
+# Inline: no RETURNING of seq (PostgreSQL's implicit one); emit_many needs none.
+_INSERT = insert(OutboxEvent.__table__).inline()
+
+
+class _OutboxInsert:
+    """emit_many's INSERT, compiled once per dialect: its SQL (positional or named, with the
+    dialect's casts) and Core's own bind processors for the timestamp and the JSON payload,
+    so the stored text is what the ORM wrote."""
+
+    __slots__ = ("at", "named", "payload", "sql")
+
+    def __init__(self, dialect: Any) -> None:
+        compiled = _INSERT.compile(dialect=dialect, column_keys=list(_COLUMNS))
+        order = list(compiled.positiontup) if compiled.positional else list(_COLUMNS)
+        if order != list(_COLUMNS):
+            raise RuntimeError(f"unexpected outbox INSERT parameters: {order}")
+        table = OutboxEvent.__table__
+        for column in ("id", "name", "aggregate_type", "aggregate_id"):
+            if table.c[column].type._cached_bind_processor(dialect) is not None:
+                raise RuntimeError(f"outbox column {column} needs a bind processor")
+        self.sql: str = compiled.string
+        self.named = not compiled.positional
+        self.at: Processor = table.c.occurred_at.type._cached_bind_processor(dialect)
+        self.payload: Processor = table.c.payload.type._cached_bind_processor(dialect)
+
+
+_PLANS: dict[str, _OutboxInsert] = {}
+
+
+def _plan(dialect: Any) -> _OutboxInsert:
+    plan = _PLANS.get(dialect.name)
+    if plan is None:
+        plan = _PLANS[dialect.name] = _OutboxInsert(dialect)
+    return plan
+
+
 # The variant nibble of a version-4 UUID from a random hex digit (bits 10xx).
 _VARIANT = {h: "89ab"[int(h, 16) & 3] for h in "0123456789abcdef"}
 
@@ -126,45 +163,68 @@ def emit_many(
     session: Session,
     name: str,
     items: list[tuple[str, int | str, dict[str, Any], dt.datetime | None]],
-) -> list[OutboxEvent]:
+) -> None:
     """`emit` of many events of one name at once: `items` are (aggregate type, aggregate id,
-    payload, occurred at or None for the clock), written in one multi-row INSERT in this order,
-    then each subscribed handler runs once over all of them (its `subscribe_bulk` twin) or on
-    each event in turn. Handlers of a bulk call run handler by handler, not event by event, so
-    a bulk twin must not depend on another handler's effect on a later event."""
+    payload, occurred at or None for the clock), written by one `executemany` in this order
+    (`seq` follows it), then each subscribed handler runs once over all of them (its
+    `subscribe_bulk` twin) or on each event in turn. Handlers of a bulk call run handler by
+    handler, not event by event, so a bulk twin must not depend on another handler's effect
+    on a later event. The `OutboxEvent`s handlers read are built only when there are any."""
     if "." not in name:
         raise ValueError(f"event names are '<domain>.<past_verb>': {name!r}")
     if not items:
-        return []
+        return
     clock = now(session)
-    configure_mappers()  # a no-op once configured; _transient needs the attributes set up
-    rows = [
-        {
-            "id": ident,
-            "name": name,
-            "occurred_at": at or clock,
-            "aggregate_type": kind,
-            "aggregate_id": str(aggregate),
-            "payload": payload,
-        }
-        for ident, (kind, aggregate, payload, at) in zip(_uuid4s(len(items)), items, strict=True)
-    ]
-    events = [_transient(**row) for row in rows]
+    ids = _uuid4s(len(items))
     session.flush()  # pending ORM events first: seq keeps the order of emission
-    session.execute(_INSERT, rows)
-    for handler in tuple(_handlers.get(name, ())):
+    conn = session.connection()
+    plan = _plan(conn.dialect)
+    at_of, dump = plan.at, plan.payload
+    stored: dict[dt.datetime, Any] = {}  # most events of a call share a moment: format it once
+    args: list[Any] = []
+    for ident, (kind, aggregate, payload, at) in zip(ids, items, strict=True):
+        when = at or clock
+        value = stored.get(when)
+        if value is None:
+            value = stored[when] = at_of(when)
+        args.append((ident, name, value, kind, str(aggregate), dump(payload)))
+    if plan.named:
+        args = [dict(zip(_COLUMNS, row, strict=True)) for row in args]
+    run_on_cursor(conn, plan.sql, args, many=True, rows=False)
+    handlers = _handlers.get(name)
+    if not handlers:
+        return
+    configure_mappers()  # a no-op once configured; _transient needs the attributes set up
+    events = [
+        _transient(
+            id=ident,
+            name=name,
+            occurred_at=at or clock,
+            aggregate_type=kind,
+            aggregate_id=str(aggregate),
+            payload=payload,
+        )
+        for ident, (kind, aggregate, payload, at) in zip(ids, items, strict=True)
+    ]
+    for handler in tuple(handlers):
         bulk = _bulk.get(handler)
         if bulk is not None:
             bulk(session, events)
-            continue
-        prior = session.info.get("now")
-        try:
-            for event in events:
-                set_clock(session, event.occurred_at)  # as `emit` at that moment would run it
-                handler(session, event)
-        finally:
-            session.info["now"] = prior
-    return events
+        else:
+            run_each(session, handler, events)
+
+
+def run_each(session: Session, handler: Handler, events: list[OutboxEvent]) -> None:
+    """`handler` on each event in turn, the clock at the event's moment (as `emit` then
+    would run it); the caller's clock is left as it was. A bulk twin that finds only a few
+    events need work hands those back to the handler with it."""
+    prior = session.info.get("now")
+    try:
+        for event in events:
+            set_clock(session, event.occurred_at)
+            handler(session, event)
+    finally:
+        session.info["now"] = prior
 
 
 def read_events(

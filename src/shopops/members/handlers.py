@@ -4,9 +4,11 @@ the points ledger, tiers and referral rewards in step with orders and refunds.""
 
 from __future__ import annotations
 
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from shopops.events import OutboxEvent, subscribe, subscribe_bulk
+from shopops.events import OutboxEvent, run_each, subscribe, subscribe_bulk
+from shopops.members.models import PointsEntry, PointsKind
 from shopops.members.service import (
     membership,
     paid_bulk,
@@ -31,6 +33,27 @@ def on_order_cancelled(session: Session, event: OutboxEvent) -> None:
         customer_id=int(p["customer_id"]),
         reason=f"order {p.get('number', p['order_id'])} cancelled",
     )
+
+
+# The orders of a batch that redeemed points: the only ones return_redeemed has work for.
+_REDEEMED = (
+    select(PointsEntry.order_id)
+    .where(
+        PointsEntry.order_id.in_(bindparam("ids", expanding=True)),
+        PointsEntry.kind == PointsKind.REDEEM,
+    )
+    .distinct()
+)
+
+
+def on_orders_cancelled(session: Session, cancelled: list[OutboxEvent]) -> None:
+    """on_order_cancelled's twin: one SELECT finds the orders that redeemed points (few do),
+    and only their events go through the handler, in order (it read each order's entries)."""
+    ids = list({int(e.payload["order_id"]) for e in cancelled})
+    redeemed = set(session.scalars(_REDEEMED, {"ids": ids}))
+    if redeemed:
+        due = [e for e in cancelled if int(e.payload["order_id"]) in redeemed]
+        run_each(session, on_order_cancelled, due)
 
 
 def on_refund_succeeded(session: Session, event: OutboxEvent) -> None:
@@ -65,6 +88,7 @@ register_order_hook(redemption.claim_points)
 subscribe("order.paid", on_order_paid)
 subscribe_bulk(on_order_paid, paid_bulk.on_orders_paid)
 subscribe("order.cancelled", on_order_cancelled)
+subscribe_bulk(on_order_cancelled, on_orders_cancelled)
 subscribe("refund.succeeded", on_refund_succeeded)
 subscribe_bulk(on_refund_succeeded, refund_bulk.on_refunds_succeeded)
 subscribe("order.completed", on_order_completed)

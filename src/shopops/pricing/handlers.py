@@ -7,7 +7,7 @@
 - `order.cancelled`: give the units back.
 """
 
-from shopops.events import subscribe
+from shopops.events import subscribe, subscribe_bulk
 from shopops.orders.events import ORDER_CANCELLED
 from shopops.orders.pricing import register_discount_hook, register_order_hook
 from shopops.pricing.service.checkout import (
@@ -16,8 +16,10 @@ from shopops.pricing.service.checkout import (
     price_list_discounts,
     release_flash_units,
 )
+from shopops.pricing.service.release_bulk import release_flash_units_many
 
 register_discount_hook(price_list_discounts)  # type: ignore[arg-type]
 register_discount_hook(flash_discounts)  # type: ignore[arg-type]
 register_order_hook(claim_flash_units)
 subscribe(ORDER_CANCELLED, release_flash_units)
+subscribe_bulk(release_flash_units, release_flash_units_many)

@@ -11,6 +11,7 @@ from shopops.orders.pricing import register_batch_twin, register_discount_hook, 
 from shopops.promotions import service
 from shopops.promotions.service import checkout_batch as cb
 from shopops.promotions.service import paid_bulk
+from shopops.promotions.service.cancel_bulk import on_orders_cancelled
 from shopops.promotions.service.completed_bulk import on_orders_completed
 from shopops.promotions.service.coupons import on_customers_registered
 
@@ -22,6 +23,7 @@ for _hook, _twin in (
 ):
     register_batch_twin(_hook, _twin, begin=cb.begin, end=cb.end)
 subscribe("order.cancelled", service.on_order_cancelled)
+subscribe_bulk(service.on_order_cancelled, on_orders_cancelled)
 subscribe("order.completed", service.on_order_completed)
 subscribe_bulk(service.on_order_completed, on_orders_completed)
 subscribe("order.paid", service.on_order_paid)

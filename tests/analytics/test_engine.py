@@ -84,3 +84,24 @@ def test_tables_glob_one_level_for_the_contract_layout(tmp_path):
     assert _pattern(fact) == "date=*/*.parquet"
     assert _pattern(dim) == "*.parquet"
     assert _pattern(odd) == "**/*.parquet"
+
+
+def test_small_queries_run_on_one_thread_and_restore(root, monkeypatch):
+    def threads(wh: Warehouse) -> int:
+        return int(wh.con.raw_sql("SELECT current_setting('threads')").fetchone()[0])
+
+    monkeypatch.delenv("SHOPOPS_DUCKDB_THREADS", raising=False)
+    wh = Warehouse(root)
+    wh.con.raw_sql("SET threads = 2")
+    with wh.small_queries():
+        assert threads(wh) == 1
+    assert threads(wh) == 2
+    # Restored when the block fails too.
+    with pytest.raises(RuntimeError), wh.small_queries():
+        raise RuntimeError("boom")
+    assert threads(wh) == 2
+    # Threads the environment chose are left alone.
+    monkeypatch.setenv("SHOPOPS_DUCKDB_THREADS", "2")
+    chosen = Warehouse(root)
+    with chosen.small_queries():
+        assert threads(chosen) == 2

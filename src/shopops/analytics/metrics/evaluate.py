@@ -8,6 +8,7 @@ aggregate query per source computes all measures of that source for all scopes a
 
 from __future__ import annotations
 
+import contextlib
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -30,6 +31,8 @@ from shopops.analytics.metrics.sources import DIMENSIONS, Context, merge_ranges
 from shopops.analytics.periods import Period, check_grain
 
 COMPARISONS = ("previous", "last_year")
+# Evaluations reading at most this many days run their queries on one DuckDB thread.
+SMALL_DAYS = 7
 CURRENT, PREVIOUS, LAST_YEAR = "current", "previous", "last_year"
 
 Key = tuple[str, str | None]  # (scope, dimension value or None for the total)
@@ -261,8 +264,11 @@ def evaluate(
     ctx = Context(wh, merge_ranges([(p.start, p.end) for p in totals.values()]))
 
     values: dict[Key, dict[str, float | int]] = defaultdict(dict)
+    # A few days' reads are small queries: one DuckDB thread (`Warehouse.small_queries`).
+    days = sum((hi - lo).days + 1 for lo, hi in ctx.ranges)
+    small = wh.small_queries() if days <= SMALL_DAYS else contextlib.nullcontext()
     # One state of the warehouse for every source (summaries checked once).
-    with wh.pinned():
+    with wh.pinned(), small:
         for source_name, ms in needed.items():
             found = _run_source(ctx, source_name, ms, {**totals, **buckets}, None, filt, tz)
             for key, got in found.items():

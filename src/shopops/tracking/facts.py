@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 
 from shopops.config import Settings
@@ -30,10 +31,15 @@ from shopops.tracking.rules import PAGE_EVENTS, SESSION_TIMEOUT_SECONDS
 
 _PAGES = ", ".join(f"'{e}'" for e in sorted(PAGE_EVENTS))
 
+# The window passes (four sorts by person and time) run over narrow rows — the row number
+# `_rn`, the keys, the source — and the wide columns (properties JSON, paths) join back once:
+# sorting the whole event rows cost most of the build.
 _SQL = f"""
-create or replace temp table dedup as
-select * from raw
-qualify row_number() over (partition by event_id order by received_at, ts_at) = 1;
+create or replace temp table keep as
+select arg_min(_rn, (received_at, ts_at, _rn)) as _rn from raw group by event_id;
+
+create or replace temp view dedup as
+select * from raw semi join keep using (_rn);
 
 create or replace temp table identity as
 select distinct_id, arg_min(customer_id, (received_at, event_id)) as customer_id
@@ -41,7 +47,7 @@ from dedup where event = '{IDENTIFY_EVENT}' group by distinct_id;
 
 create or replace temp table hits as
 with e as (
-    select d.*,
+    select d._rn, d.event_id, d.ts_at, d.channel,
         coalesce(d.customer_id, i.customer_id) as cust,
         coalesce(cast(d.customer_id as varchar), cast(i.customer_id as varchar), d.distinct_id)
             as person_id,
@@ -65,15 +71,14 @@ with e as (
             rows between unbounded preceding and 1 preceding) <> src, false)) as new_session
     from gs
 )
-select *, sum(new_session::int) over (partition by person_id order by ts_at, event_id
+select _rn, event_id, ts_at, channel, cust, person_id, src,
+    sum(new_session::int) over (partition by person_id order by ts_at, event_id
     rows unbounded preceding) as session_no
 from s;
 
-create or replace temp table sessioned as
-select h.*,
+create or replace temp table sessions_of as
+select _rn, cust, person_id,
     first_value(event_id) over sw as session_id,
-    first_value(h.channel ignore nulls) over (partition by person_id, session_no
-        order by (h.channel = ''), ts_at, event_id) as first_channel,
     first_value(src ignore nulls) over sw as session_src
 from hits h
 window sw as (partition by person_id, session_no order by ts_at, event_id
@@ -89,7 +94,7 @@ select event_id, distinct_id, person_id, cust as customer_id, event, ts_at, sess
     referrer_domain, device, os, province, path, sku_id, product_id, search_query, order_id,
     amount, properties,
     cast(timezone($tz, ts_at) as date) as date
-from sessioned;
+from sessions_of join dedup using (_rn);
 
 create or replace temp table fact_sessions as
 select session_id, any_value(person_id) as person_id,
@@ -181,6 +186,11 @@ def _write_partitioned(
     return int(count)
 
 
+def _positions(n: int) -> pa.Array:
+    """0 … n-1 as int64, from a NumPy buffer (no Python ints, no pandas probe)."""
+    return pa.Array.from_buffers(pa.int64(), n, [None, pa.py_buffer(np.arange(n, dtype=np.int64))])
+
+
 def build_event_facts(
     settings_or_data_dir: Settings | Path | str, *, since: dt.date | None = None
 ) -> dict[str, Any]:
@@ -204,7 +214,8 @@ def build_event_facts(
     warehouse = data_dir / "warehouse"
     con = duckdb.connect()
     try:
-        con.register("raw", raw)
+        # Each stored row's position: the narrow window rows find their columns by it.
+        con.register("raw", raw.append_column("_rn", _positions(raw.num_rows)))
         for statement in _SQL.split(";"):
             if statement.strip():
                 params = {"tz": timezone} if "$tz" in statement else None

@@ -14,11 +14,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import Connection, bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from shopops.db import DriverStatement
+from shopops.db import _run as run_on_cursor  # the DBAPI cursor, listeners still told
 from shopops.errors import InvalidInput
 from shopops.events import emit_many
 from shopops.inventory import events
@@ -31,7 +33,6 @@ from shopops.inventory.service.reservations import (
     _LEVEL,
     _RESERVATION,
     _RESERVATION_COLUMNS,
-    _TAKE,
     _WAREHOUSE,
     _out_of_stock,
     _sync_level,
@@ -56,7 +57,31 @@ _BOOK = (
     .order_by(_LEVEL.c.sku_id, _LEVEL.c.warehouse_id)
 )
 _BOOK_LOCKED = _BOOK.with_for_update(of=_LEVEL)
-_TAKE_ROW = DriverStatement(_TAKE)
+# Stock rows per UPDATE of `_take_rows` (5 parameters each: well under both drivers' limits).
+_TAKE_CHUNK = 500
+_TAKE_SQL: dict[tuple[str, int], str] = {}
+
+
+def _take_rows(conn: Connection, takes: Sequence[tuple[int, int]]) -> list[Any]:
+    """`_TAKE` for many (stock row id, quantity) in one statement: each row's `reserved` up
+    by its quantity where that much is free; (id, on_hand, reserved) back for each row
+    taken (a row missing from them had not that much free)."""
+    dialect = conn.dialect
+    key = (dialect.name, len(takes))
+    sql = _TAKE_SQL.get(key)
+    if sql is None:
+        t = dialect.identifier_preparer.quote(_LEVEL.name)
+        m = "?" if dialect.paramstyle == "qmark" else "%s"
+        by_id = "CASE id " + " ".join([f"WHEN {m} THEN {m}"] * len(takes)) + " END"
+        sql = _TAKE_SQL[key] = (
+            f"UPDATE {t} SET reserved = reserved + {by_id} "
+            f"WHERE id IN ({', '.join([m] * len(takes))}) AND on_hand - reserved >= {by_id} "
+            "RETURNING id, on_hand, reserved"
+        )
+    whens = [v for take in takes for v in take]
+    return run_on_cursor(conn, sql, [*whens, *(i for i, _ in takes), *whens], many=False, rows=True)
+
+
 _INSERT_RESERVATIONS = DriverStatement(insert(_RESERVATION), keys=_RESERVATION_COLUMNS, rows=False)
 
 
@@ -178,9 +203,9 @@ class StockBook:
         return tuple(held)
 
     def write(self, session: Session, booked: Sequence[BookedReservation]) -> None:
-        """Write what the refs took: one conditional UPDATE per stock row (in lock order),
-        the reservations and ledger rows (one `executemany` each) and the `stock.changed`
-        events (one INSERT), in the refs' order."""
+        """Write what the refs took: one conditional UPDATE of all their stock rows (held
+        since the read), the reservations and ledger rows (one `executemany` each) and the
+        `stock.changed` events (one INSERT), in the refs' order."""
         for b in booked:
             check_ref(b.ref_type, b.ref_id)
             if b.expires_at.tzinfo is None:
@@ -192,11 +217,14 @@ class StockBook:
                 key = (h.sku_id, h.warehouse_id)
                 q = totals.get(key, (h.level_id, 0))[1]
                 totals[key] = (h.level_id, q + h.quantity)
-        for _key, (level_id, quantity) in sorted(totals.items()):
-            row = _TAKE_ROW.execute(conn, {"lid": level_id, "q": quantity})
-            if not row:
-                raise RuntimeError(f"stock row {level_id} moved under a held batch")
-            _sync_level(session, level_id, row[0][0], row[0][1])
+        takes = [totals[key] for key in sorted(totals)]
+        for start in range(0, len(takes), _TAKE_CHUNK):
+            chunk = takes[start : start + _TAKE_CHUNK]
+            got = {r[0]: (r[1], r[2]) for r in _take_rows(conn, chunk)}
+            for level_id, _q in chunk:
+                if level_id not in got:
+                    raise RuntimeError(f"stock row {level_id} moved under a held batch")
+                _sync_level(session, level_id, *got[level_id])
         reservations, moves, changes = [], [], []
         for b in booked:
             for h in b.held:

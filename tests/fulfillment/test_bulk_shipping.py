@@ -118,3 +118,32 @@ def test_an_empty_wave_and_naive_times(uow, carriers):
         assert ful.ship_orders(s, parcels=[]) == []
         with pytest.raises(ValueError):
             ful.ship_orders(s, parcels=[ful.Parcel(1, "sf", dt.datetime(2026, 6, 18))])
+
+
+def test_a_wave_sees_carriers_rates_and_warehouses_changed_in_the_same_session(uow, carriers):
+    from shopops.fulfillment.service import reference
+
+    with uow() as s:
+        set_clock(s, T0)
+        first, second, third = (_order(s, region="浙江省", weights=(200,)) for _ in range(3))
+        (shipped,) = ful.ship_orders(s, parcels=[ful.Parcel(first.id, "sf", T0)])
+        assert isinstance(shipped, ful.ShipmentRow)
+        kept = reference.warehouses(s)
+        # A new rate and a deactivated carrier, both after the first wave read them.
+        ful.set_rate(
+            s, carrier_code="zto", region="浙江省", first_kg_fee=111, extra_kg_fee=1,
+            transit_hours=7,
+        )  # fmt: skip
+        ful.update_carrier(s, code="sf", active=False)
+        refused, priced = ful.ship_orders(
+            s, parcels=[ful.Parcel(second.id, "sf", T0), ful.Parcel(third.id, "zto", T0)]
+        )
+        assert isinstance(refused, ShopOpsError) and refused.code == "carrier_inactive"
+        assert (priced.fee, priced.promised_hours) == (111, 7)
+        f.warehouse(s, code="WH-NEW")
+        s.flush()
+        assert len(reference.warehouses(s)) == len(kept) + 1
+        # A savepoint rolled back drops what was kept (its changes may be undone).
+        assert "shopops.fulfillment.reference" in s.info
+        s.begin_nested().rollback()
+        assert "shopops.fulfillment.reference" not in s.info

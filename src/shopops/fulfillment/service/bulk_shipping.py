@@ -17,16 +17,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from shopops.catalog import service as catalog_service
+from shopops.db import DriverInsertMany
 from shopops.errors import ShopOpsError
 from shopops.events import emit_many
 from shopops.fulfillment import events, rules
 from shopops.fulfillment.models import Carrier, Shipment, ShipmentDirection, TrackingEvent
-from shopops.fulfillment.service.carriers import active_carriers, pick_terms, rate_tables
-from shopops.fulfillment.service.rows import SHIPMENT_TABLE, ShipmentRow
+from shopops.fulfillment.service import reference
+from shopops.fulfillment.service.carriers import pick_terms
+from shopops.fulfillment.service.rows import SHIPMENT_COLUMNS, SHIPMENT_TABLE, ShipmentRow
 from shopops.fulfillment.service.shipping import (
     _province,
     _tracking_number,
@@ -35,7 +37,6 @@ from shopops.fulfillment.service.shipping import (
     origin_warehouse,
     shipment_rows,
 )
-from shopops.inventory import service as inventory_service
 from shopops.inventory.models import Reservation, ReservationStatus
 from shopops.orders import service as orders_service
 from shopops.orders.errors import OrderNotFound
@@ -66,10 +67,13 @@ _HELD = select(Reservation.ref_id, Reservation.warehouse_id, Reservation.quantit
     Reservation.status != ReservationStatus.RELEASED,
 )
 _TAKEN = select(Shipment.tracking_number).where(Shipment.tracking_number.in_(_ids()))
-_INSERT_SHIPMENTS = insert(SHIPMENT_TABLE).returning(
-    SHIPMENT_TABLE.c.tracking_number, SHIPMENT_TABLE.c.id
-)
-_INSERT_SCANS = insert(_EVENTS)
+# The wave's rows in multi-row INSERTs on the driver's cursor (shopops.db): Core's per-row
+# parameter processing cost more than the SQL. Every column is given (no Python defaults).
+_SHIPMENT_COLUMNS = [c for c in SHIPMENT_COLUMNS if c not in ("id", "delivered_at")]
+_INSERT_SHIPMENTS = DriverInsertMany(SHIPMENT_TABLE, _SHIPMENT_COLUMNS, ["tracking_number", "id"])
+_SCAN_COLUMNS = ["shipment_id", "status", "location", "description", "occurred_at"]
+_INSERT_SCANS = DriverInsertMany(_EVENTS, _SCAN_COLUMNS, ["id"])
+_CHUNK = 200  # rows a statement (12 parameters each: well under SQLite's limit)
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,12 +102,15 @@ def ship_orders(session: Session, *, parcels: Sequence[Parcel]) -> list[Shipment
         lines.setdefault(line.order_id, []).append(line)
     shipped: dict[int, int] = dict(session.execute(_SHIPPED, {"ids": ids}).all())
     held = _held_units(session, ids)
-    warehouses = inventory_service.list_warehouses(session)
+    warehouses = reference.warehouses(session)
     skus = catalog_service.get_sellable_skus(
         session, sku_ids=[line.sku_id for rows in lines.values() for line in rows]
     )
-    carriers = active_carriers(session, {p.carrier_code for p in parcels})
-    tables = rate_tables(session, (c.id for c in carriers.values() if isinstance(c, Carrier)))
+    # Carriers, rates and warehouses as kept in the session (read once a unit of work).
+    carriers = reference.active_carriers(session, {p.carrier_code for p in parcels})
+    tables = reference.rate_tables(
+        session, {c.id for c in carriers.values() if isinstance(c, Carrier)}
+    )
     numbers = _free_numbers(session, parcels)
     out: list[ShipmentRow | ShopOpsError] = []
     new: list[tuple[int, Carrier, str, dict[str, Any], dict[str, Any]]] = []
@@ -137,11 +144,11 @@ def ship_orders(session: Session, *, parcels: Sequence[Parcel]) -> list[Shipment
         out.append(None)  # type: ignore[arg-type]  # filled once the rows have ids
     if not new:
         return out
-    # Matched by the unique tracking number: RETURNING in parameter order is one row a
-    # statement on SQLite.
-    by_number = dict(
-        session.execute(_INSERT_SHIPMENTS, [values for _, _, _, values, _ in new]).all()
-    )
+    conn = session.connection()
+    # Matched by the unique tracking number (RETURNING promises no order).
+    by_number: dict[str, int] = {}
+    for chunk in _chunks([values for _, _, _, values, _ in new]):
+        by_number.update(_INSERT_SHIPMENTS.execute(conn, chunk))
     new_ids = [by_number[values["tracking_number"]] for _, _, _, values, _ in new]
     created: list[tuple[str, int | str, dict[str, Any], dt.datetime | None]] = []
     scans: list[dict[str, Any]] = []
@@ -151,10 +158,15 @@ def ship_orders(session: Session, *, parcels: Sequence[Parcel]) -> list[Shipment
         scans.append({**first, "shipment_id": shipment_id})
         payload = events.created_payload(row, order_number=order_number)  # type: ignore[arg-type]
         created.append((events.AGGREGATE, shipment_id, payload, row.shipped_at))
-    session.execute(_INSERT_SCANS, scans)
+    for chunk in _chunks(scans):
+        _INSERT_SCANS.execute(conn, chunk)
     moves.write()
     emit_many(session, events.SHIPMENT_CREATED, created)
     return out
+
+
+def _chunks(rows: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    return [rows[i : i + _CHUNK] for i in range(0, len(rows), _CHUNK)]
 
 
 def _held_units(session: Session, order_ids: list[int]) -> dict[str, dict[int, int]]:

@@ -80,8 +80,15 @@ def active_carriers(
     """`require_active_carrier` of each code in one query: the carrier or its refusal."""
     wanted = set(codes)
     found = {c.code: c for c in session.scalars(_BY_CODES, {"codes": sorted(wanted)})}
+    return check_carriers(found, wanted)
+
+
+def check_carriers(
+    found: Mapping[str, Carrier], wanted: Iterable[str]
+) -> dict[str, Carrier | UnknownCarrier | CarrierInactive]:
+    """Per code of `wanted`: the carrier of `found` if it takes parcels, or its refusal."""
     out: dict[str, Carrier | UnknownCarrier | CarrierInactive] = {}
-    for code in wanted:
+    for code in set(wanted):
         carrier = found.get(code)
         try:
             out[code] = _check_active(carrier, code) if carrier is not None else _unknown(code)

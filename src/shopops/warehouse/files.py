@@ -10,11 +10,14 @@ so readers see the old state or the new one, and the checkpoint never runs ahead
 
 from __future__ import annotations
 
+import ctypes
 import datetime as dt
+import functools
 import json
 import os
 import shutil
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +49,37 @@ def _fsync_dir(path: Path) -> None:
         pass  # not every file system syncs directories
     finally:
         os.close(fd)
+
+
+@functools.cache
+def _libc_syncfs() -> Callable[[int], int] | None:
+    try:
+        fn = ctypes.CDLL(None, use_errno=True).syncfs
+    except (AttributeError, OSError):
+        return None  # not Linux: fsync one by one
+    fn.argtypes, fn.restype = [ctypes.c_int], ctypes.c_int
+    return fn  # type: ignore[no-any-return]
+
+
+def _syncfs(root: Path) -> bool:
+    """Flush the whole file system holding `root` (Linux `syncfs`: data and metadata of every
+    file, reporting write-back errors since 5.8); False where there is none."""
+    fn = _libc_syncfs()
+    if fn is None:
+        return False
+    fd = os.open(root, os.O_RDONLY)
+    try:
+        if fn(fd) != 0:
+            err = ctypes.get_errno()
+            raise OSError(err, os.strerror(err), str(root))
+    finally:
+        os.close(fd)
+    return True
+
+
+def _fsync_file(path: Path) -> None:
+    with open(path, "rb+") as fh:
+        os.fsync(fh.fileno())
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:
@@ -148,9 +182,7 @@ class Commit:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f"{path.name}.{self.run}{TMP_SUFFIX}")
         pq.write_table(data, tmp, compression="zstd")
-        with open(tmp, "rb+") as fh:
-            os.fsync(fh.fileno())
-        self.renames.append((tmp, path))
+        self.renames.append((tmp, path))  # made durable at commit, before the journal
 
     def delete(self, folder: Path) -> None:
         """Remove a whole folder (a table a full rebuild starts again) at commit. A commit
@@ -165,12 +197,19 @@ class Commit:
             (str(t.relative_to(self.root)), str(f.relative_to(self.root))) for t, f in self.renames
         ]
         gone = [str(d.relative_to(self.root)) for d in self.deletes]
+        # Every staged file on disk before the journal names it: one syncfs for the commit,
+        # not an fsync per file (~60 a batch); the journal is fsynced as before.
+        if self.renames and not _syncfs(self.root):
+            for tmp, _ in self.renames:
+                _fsync_file(tmp)
         _write_json(self.root / JOURNAL, {"renames": rel, "deletes": gone, "state": state})
         for folder in self.deletes:
             shutil.rmtree(folder, ignore_errors=True)
         for tmp, final in self.renames:
             _rename(tmp, final)
-        for folder in {final.parent for _, final in self.renames}:
-            _fsync_dir(folder)
+        # The renames on disk before the checkpoint moves (one syncfs, or each folder).
+        if self.renames and not _syncfs(self.root):
+            for folder in {final.parent for _, final in self.renames}:
+                _fsync_dir(folder)
         _write_json(self.root / STATE, state)
         (self.root / JOURNAL).unlink()

@@ -13,7 +13,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, selectinload
 
 from shopops.aftersales import events
@@ -33,21 +33,24 @@ def _check_times(items: Sequence[Item]) -> None:
             raise ValueError("a move's time needs a timezone-aware datetime")
 
 
+# Built once with bound ids: building and keying the statement per batch cost more than its SQL.
+_LOCK_RETURNS = (
+    select(ReturnRequest)
+    .where(ReturnRequest.id.in_(bindparam("ids", expanding=True)))
+    .order_by(ReturnRequest.id)
+    .options(selectinload(ReturnRequest.lines))
+    .with_for_update(of=ReturnRequest)
+    .execution_options(populate_existing=True)
+)
+
+
 def lock_returns(session: Session, return_ids: Sequence[int]) -> dict[int, ReturnRequest]:
     """These requests with their lines, locked in id order (two batches cannot deadlock) and
     re-read even if this session loaded them before; unknown ids are absent."""
     ids = sorted(set(return_ids))
     if not ids:
         return {}
-    stmt = (
-        select(ReturnRequest)
-        .where(ReturnRequest.id.in_(ids))
-        .order_by(ReturnRequest.id)
-        .options(selectinload(ReturnRequest.lines))
-        .with_for_update(of=ReturnRequest)
-        .execution_options(populate_existing=True)
-    )
-    return {r.id: r for r in session.scalars(stmt)}
+    return {r.id: r for r in session.scalars(_LOCK_RETURNS, {"ids": ids})}
 
 
 def order_facts(

@@ -114,6 +114,9 @@ def plan_review(
 def _category_slugs(session: Session, category_ids: set[int]) -> dict[int, str]:
     # Categories do not change during a run: look each up once per session.
     known: dict[int, str] = session.info.setdefault(CACHE_KEY, {})
+    missing = category_ids - known.keys()
+    if len(missing) > 1:  # one read of them all (a few dozen) costs less than two lookups
+        known.update((c.id, c.slug) for c in catalog.list_categories(session))
     for category_id in category_ids - known.keys():
         known[category_id] = catalog.get_category(session, category_id=category_id).slug
     return known

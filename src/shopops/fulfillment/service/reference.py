@@ -42,14 +42,26 @@ def _kept(session: Session) -> Reference:
     return found
 
 
+def _carriers(session: Session) -> dict[str, Carrier]:
+    ref = _kept(session)
+    if ref.by_code is None:
+        ref.by_code = {c.code: c for c in session.scalars(_ALL_CARRIERS)}
+    return ref.by_code
+
+
 def active_carriers(
     session: Session, codes: set[str]
 ) -> dict[str, Carrier | UnknownCarrier | CarrierInactive]:
     """`carriers.active_carriers`, from the kept carriers."""
-    ref = _kept(session)
-    if ref.by_code is None:
-        ref.by_code = {c.code: c for c in session.scalars(_ALL_CARRIERS)}
-    return carrier_service.check_carriers(ref.by_code, codes)
+    return carrier_service.check_carriers(_carriers(session), codes)
+
+
+def carriers_by_id(session: Session, ids: set[int]) -> dict[int, Carrier]:
+    """The carriers of these ids (every carrier, active or not, is kept)."""
+    found = {c.id: c for c in _carriers(session).values() if c.id in ids}
+    if len(found) < len(ids):  # one this session has not seen (never kept: read it)
+        found.update((c.id, c) for c in session.scalars(select(Carrier).where(Carrier.id.in_(ids))))
+    return found
 
 
 def rate_tables(session: Session, carrier_ids: set[int]) -> dict[int, dict[str, rules.RateTerms]]:

@@ -28,8 +28,9 @@ from shopops.fulfillment.errors import (
     ShipmentNotFound,
     UnknownTrackingStatus,
 )
-from shopops.fulfillment.models import Carrier, Shipment, ShipmentDirection, TrackingEvent
+from shopops.fulfillment.models import Shipment, ShipmentDirection, TrackingEvent
 from shopops.fulfillment.rules import TrackingStatus, TrackingStep
+from shopops.fulfillment.service import reference
 from shopops.fulfillment.service.rows import SHIPMENT_COLUMNS, SHIPMENT_TABLE, ScanRow, ShipmentRow
 from shopops.fulfillment.service.tracking import (
     advance,
@@ -55,7 +56,6 @@ _LOCK = (
     .order_by(_S.id)
     .with_for_update()
 )
-_CARRIERS = select(Carrier).where(Carrier.id.in_(bindparam("ids", expanding=True)))
 _LAST = (
     select(_E.id, _E.shipment_id, _E.status, _E.location, _E.description, _E.occurred_at)
     .where(_E.shipment_id == bindparam("sid"))
@@ -181,8 +181,8 @@ def _lock(session: Session, ids: list[int]) -> dict[int, ShipmentRow]:
         return {}
     session.flush()  # pending ORM changes first: the UPDATE below must not be overwritten
     rows = session.execute(_LOCK, {"ids": ids}).all()
-    carrier_ids = sorted({r.carrier_id for r in rows})
-    carriers = {c.id: c for c in session.scalars(_CARRIERS, {"ids": carrier_ids})}
+    # The carriers as kept in the session (read once a unit of work: service/reference).
+    carriers = reference.carriers_by_id(session, {r.carrier_id for r in rows})
     return {r.id: ShipmentRow(*r, carrier=carriers[r.carrier_id]) for r in rows}
 
 

@@ -5,12 +5,16 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import func, select
 
 from shopops.analytics.engine import open_warehouse
 from shopops.analytics.metrics import evaluate
 from shopops.analytics.periods import parse_period
+from shopops.db import make_engine, session_scope
+from shopops.inventory.models import Reservation, StockMovement
 from shopops.sim import Incident, SimulationConfig, build_sample_shop
 from shopops.sim.catalog import plan_range
 from tests.sim.conftest import settings_for
@@ -106,3 +110,27 @@ def test_injected_stockout_is_visible(shop):
     hits = sum(len(skus) for _c, _t, role, _tier, skus in plan_range(21) if role == "hit")
     assert by_day["2026-09-09"] >= 1 / hits and by_day["2026-09-10"] >= 1 / hits
     assert by_day["2026-09-08"] < by_day["2026-09-09"]
+
+
+def test_no_checkout_takes_the_sku_while_it_is_out(shop):
+    # The incident writes off every spare unit, and any returned unit received while it lasts
+    # (a window's receipts are written off before the next window's checkouts), so no order
+    # reserves the SKU from its first minute until the replenishment day.
+    settings, _, truth, _ = shop
+    (inc,) = [s for s in truth["stockouts"] if s["injected"]]
+    tz = ZoneInfo(settings.timezone)
+    start = dt.datetime.combine(STOCKOUT_DAY, dt.time(0, 1), tz)
+    end = dt.datetime.combine(dt.date.fromisoformat(inc["end"]), dt.time(0), tz)
+    engine = make_engine(settings.resolved_database_url)
+    with session_scope(engine, readonly=True) as session:
+        taken = session.scalars(
+            select(Reservation.created_at).where(Reservation.sku_id == inc["sku_id"])
+        ).all()
+        written_off = session.scalar(
+            select(func.count())
+            .select_from(StockMovement)
+            .where(StockMovement.sku_id == inc["sku_id"], StockMovement.note.like("模拟断货%"))
+        )
+    engine.dispose()
+    assert taken and written_off
+    assert not [t for t in taken if start <= t < end]

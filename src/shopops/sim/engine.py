@@ -276,6 +276,9 @@ class DayRun:
                 self._run_due(session, [a for a in due if a.kind != "receipt"])
                 while more := self.state.lifecycle.pop_due(w_end):
                     self._run_due(session, more)
+                for sku in self.state.blocked:  # a return received mid-incident stays out
+                    set_clock(session, w_end)
+                    _write_off(session, sku, "退货同批次损坏 returned unit of the damaged batch")
                 if w_end >= day_end:
                     break
             for visit in visits[k:]:  # buyers still deciding at the end of the stretch leave
@@ -314,14 +317,7 @@ class DayRun:
                 continue
             sku = i.sku_id or max(s.shop.hits, key=lambda k: s.shop.sku_weight[k])
             set_clock(session, _local(self.day, self.tz, 60))
-            levels = inventory.list_stock_levels(session, sku_id=sku, limit=100)
-            for level in levels.items:
-                spare = level.on_hand - level.reserved
-                if spare > 0:
-                    inventory.adjust_stock(
-                        session, sku_id=sku, warehouse_id=level.warehouse_id, delta=-spare,
-                        note="模拟断货 simulated stock-out (damaged batch)",
-                    )  # fmt: skip
+            _write_off(session, sku, "模拟断货 simulated stock-out (damaged batch)")
             end = i.day + dt.timedelta(days=i.days)
             s.blocked[sku] = end
             s.on_order.pop(sku, None)
@@ -421,6 +417,16 @@ class DayRun:
             self.identities, self.events, received, "Mozilla/5.0 (iPhone) shopops-sim",
             sources=list(sources), id_base=base,
         )  # fmt: skip
+
+
+def _write_off(session: Session, sku: int, note: str) -> None:
+    """Every unit of the SKU not held by an order leaves stock (an incident's damaged batch)."""
+    for level in inventory.list_stock_levels(session, sku_id=sku, limit=100).items:
+        spare = level.on_hand - level.reserved
+        if spare > 0:
+            inventory.adjust_stock(
+                session, sku_id=sku, warehouse_id=level.warehouse_id, delta=-spare, note=note
+            )
 
 
 def _insert(queue: list[tuple[dt.datetime, int]], item: tuple[dt.datetime, int]) -> None:

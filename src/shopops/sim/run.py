@@ -32,6 +32,7 @@ from shopops.reviews import rules as reviews_rules
 from shopops.sim import purchasing as sim_purchasing
 from shopops.sim import traffic
 from shopops.sim.catalog import build_catalog
+from shopops.sim.checkpoint import Checkpointer
 from shopops.sim.compaction import BackgroundCompactor
 from shopops.sim.engine import (
     RAMP_FLOOR,
@@ -64,8 +65,11 @@ def _today(tz: ZoneInfo) -> dt.date:
 
 # The simulator's own SQLite connections: a day's unit of work stays in the page cache (no
 # spills, no re-reads), temporary b-trees in memory, and no fsync per checkpoint (a process
-# crash loses nothing; `_settle` makes the finished store durable).
-SIM_PRAGMAS = ("synchronous=OFF", "cache_size=-65536", "temp_store=MEMORY")
+# crash loses nothing; `_settle` makes the finished store durable); the log is copied into
+# the file by the checkpoint thread (sim/checkpoint.py), not by the day's commit.
+SIM_PRAGMAS = (
+    "synchronous=OFF", "cache_size=-65536", "temp_store=MEMORY", "wal_autocheckpoint=0",
+)  # fmt: skip
 
 
 def _prepare(settings: Settings) -> Engine:
@@ -215,6 +219,7 @@ def simulate(
             # A long run reviews flagged texts: the ~1 s load overlaps the child's start-up.
             reviews_rules.warm_segmenter()
         result = SimulationResult(continued=continued, incidents=list(incidents))
+        checkpointer = Checkpointer(engine)
         try:
             for done, day in enumerate(days, 1):
                 day_end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), tz)
@@ -225,6 +230,7 @@ def simulate(
                 _freeze_heap()
                 run = DayRun(engine, state, day, tz, incidents, since, until)
                 batch = run.run()
+                checkpointer.kick()
                 _merge_day(state.truth, run.truth)
                 state.truth.pay_attempts = _add(
                     state.truth.pay_attempts, run.outcome.payment_attempts
@@ -265,6 +271,7 @@ def simulate(
         finally:
             # Sealed and compacted (the API serving this directory may share the open log).
             try:
+                checkpointer.close()
                 feeder.close()
                 # What a busy worker has not claimed is compacted here meanwhile (heap still
                 # frozen: the collector leaves the simulation's objects alone).

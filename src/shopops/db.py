@@ -8,10 +8,12 @@ Services never commit. Side effects registered with `after_commit` run only if i
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import msgspec
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
@@ -48,6 +50,19 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=dt.UTC)
         return value.astimezone(dt.UTC)
+
+
+_encoder = msgspec.json.Encoder()
+
+
+def dumps_json(value: Any) -> str:
+    """A JSON column's text: msgspec's encoder (C, ~7x `json.dumps`: the outbox writes a
+    payload an event), compact and UTF-8; `json.dumps` for what it refuses (ints past 64
+    bits, keys of other types), so whatever `json.dumps` stores still stores, equal."""
+    try:
+        return _encoder.encode(value).decode()
+    except (TypeError, ValueError, OverflowError, msgspec.EncodeError):
+        return json.dumps(value)
 
 
 class Base(DeclarativeBase):
@@ -103,19 +118,23 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
             connect_args={"check_same_thread": False, "timeout": 30},
             pool_size=8,
             max_overflow=32,
+            json_serializer=dumps_json,
         )
         _configure_sqlite(engine)
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    return create_engine(url, echo=echo, pool_size=10, max_overflow=40, pool_pre_ping=True)
+    return create_engine(
+        url, echo=echo, pool_size=10, max_overflow=40, pool_pre_ping=True,
+        json_serializer=dumps_json,
+    )  # fmt: skip
 
 
 def make_test_engine(url: str) -> Engine:
     """Like `make_engine`, without pooling, for short-lived engines in tests and scripts."""
     engine = make_engine(url)
     if engine.dialect.name == "postgresql":
-        return create_engine(engine.url, poolclass=NullPool)
+        return create_engine(engine.url, poolclass=NullPool, json_serializer=dumps_json)
     return engine
 
 

@@ -18,7 +18,9 @@ from pathlib import Path
 from shopops.tracking import service as tracking
 from shopops.tracking.feed import Ack, Batch, ingest, read_message, write_message
 
-WORKER = "from shopops.tracking.feed import serve; serve()"
+# Niced a little: the simulation's own process must not wait for a core (the child has the
+# next day's run to finish its batch in; nice 3 kept its pace, 19 would starve it).
+WORKER = "import os; os.nice(3); from shopops.tracking.feed import serve; serve()"
 MIN_DAYS = 15  # shorter runs ingest in process (a child costs ~1 s to start)
 
 
@@ -33,7 +35,7 @@ class Feeder:
         if days >= MIN_DAYS:
             self.child = subprocess.Popen(
                 [sys.executable, "-c", WORKER, str(data_dir), store.timezone],
-                stdin=subprocess.PIPE, stdout=subprocess.PIPE, start_new_session=True,
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, process_group=0,  # see compaction.py
             )  # fmt: skip
         self.in_flight: Callable[[], None] | None = None
 

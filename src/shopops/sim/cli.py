@@ -181,10 +181,10 @@ def _wipe(settings: Settings) -> None:
 
 def demo_command(
     fresh: Annotated[bool, typer.Option("--fresh", help="Delete the demo store first")] = False,
-    # About a minute on two cores; the seed's full size (--days 120 --visitors 5000) takes ~5 min
-    # until the order services get faster (BENCHMARKS.md, "Simulator").
-    days: DaysOpt = 60,
-    visitors: VisitorsOpt = 1000,
+    # The seed's size: 120 days ending today, ramping to 5,000 visitors a day — ~90 s on two
+    # cores from an empty directory to a built console (BENCHMARKS.md, "Simulator").
+    days: DaysOpt = 120,
+    visitors: VisitorsOpt = 5000,
     seed: SeedOpt = 618,
     scenario: ScenarioOpt = "default",
     serve_api: Annotated[

@@ -276,9 +276,10 @@ class DayRun:
                 self._run_due(session, [a for a in due if a.kind != "receipt"])
                 while more := self.state.lifecycle.pop_due(w_end):
                     self._run_due(session, more)
-                for sku in self.state.blocked:  # a return received mid-incident stays out
+                if self.state.blocked:  # a return received mid-incident stays out
                     set_clock(session, w_end)
-                    _write_off(session, sku, "退货同批次损坏 returned unit of the damaged batch")
+                    for sku in self.state.blocked:
+                        _write_off(session, sku, "退货同批次损坏 returned unit, damaged batch")
                 if w_end >= day_end:
                     break
             for visit in visits[k:]:  # buyers still deciding at the end of the stretch leave
